@@ -1,0 +1,26 @@
+package io.infergate.common.registry;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/** An immutable view of one model: its servables by version, and its version labels. */
+public record ModelView(String name, NavigableMap<Long, ServableRecord> versions,
+                        Map<String, Long> labels) {
+
+  public ModelView {
+    versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));
+    labels = Map.copyOf(labels);
+  }
+
+  /** The highest version that is AVAILABLE, as TF Serving picks when no version is named. */
+  public Optional<ServableRecord> latestAvailable() {
+    return versions.descendingMap().values().stream().filter(ServableRecord::isAvailable).findFirst();
+  }
+
+  public boolean isReady() {
+    return latestAvailable().isPresent();
+  }
+}

@@ -1,0 +1,40 @@
+package io.infergate.common.status;
+
+/**
+ * An expected failure with its canonical status. Carried by failed futures and mapped to
+ * HTTP, gRPC and event-bus failure codes in one place each.
+ */
+public final class ServingException extends RuntimeException {
+
+  private final StatusCode code;
+
+  public ServingException(StatusCode code, String message) {
+    super(message, null, false, false);
+    this.code = code;
+  }
+
+  public StatusCode code() {
+    return code;
+  }
+
+  public static ServingException invalidArgument(String message) {
+    return new ServingException(StatusCode.INVALID_ARGUMENT, message);
+  }
+
+  public static ServingException notFound(String message) {
+    return new ServingException(StatusCode.NOT_FOUND, message);
+  }
+
+  public static ServingException unavailable(String message) {
+    return new ServingException(StatusCode.UNAVAILABLE, message);
+  }
+
+  /** The status of any throwable: its own code if it is a ServingException, else INTERNAL. */
+  public static ServingException of(Throwable failure) {
+    if (failure instanceof ServingException serving) {
+      return serving;
+    }
+    String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
+    return new ServingException(StatusCode.INTERNAL, message);
+  }
+}

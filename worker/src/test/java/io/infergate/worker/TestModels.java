@@ -1,0 +1,96 @@
+package io.infergate.worker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.tensorflow.Graph;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TFloat64;
+import org.tensorflow.types.TInt32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
+
+/**
+ * Models for tests: TF Serving's own (read from ../shared/testdata beside the project root,
+ * never copied) and small ones exported here with TF Java.
+ */
+public final class TestModels {
+
+  private TestModels() {}
+
+  /** A model base path from TF Serving's test data. */
+  public static Path tfServing(String name) {
+    Path root = Path.of(System.getProperty("infergate.root", "..")).toAbsolutePath().normalize();
+    Path path = root.resolve("../shared/testdata/tfserving").resolve(name).normalize();
+    if (!Files.isDirectory(path)) {
+      throw new IllegalStateException("TF Serving test model not found at " + path
+          + " (expected ../shared/testdata/tfserving beside the project root)");
+    }
+    return path;
+  }
+
+  /**
+   * Exports "multi_io" as version 1 under {@code basePath}: inputs a and b (float [-1,2]),
+   * outputs sum = a + b ([-1,2]) and dot = sum(a * b, axis 1) ([-1]).
+   */
+  public static Path exportMultiIo(Path basePath) {
+    return export(basePath.resolve("1"), (tf, sig) -> {
+      Placeholder<TFloat32> a = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      Placeholder<TFloat32> b = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      sig.input("a", a).input("b", b)
+          .output("sum", tf.math.add(a, b))
+          .output("dot", tf.reduceSum(tf.math.mul(a, b), tf.constant(1)));
+    });
+  }
+
+  /**
+   * Exports "typed" as version 1: one input of every served dtype, each [-1], and outputs
+   * ids_plus_one (int64), counts_doubled (int32), word_lengths (int32), echo_bytes (string,
+   * named to come back base64), flags_not (bool) and scale_twice (double).
+   */
+  public static Path exportTyped(Path basePath) {
+    return export(basePath.resolve("1"), (tf, sig) -> {
+      var ids = tf.placeholder(TInt64.class, Placeholder.shape(Shape.of(-1)));
+      var counts = tf.placeholder(TInt32.class, Placeholder.shape(Shape.of(-1)));
+      var words = tf.placeholder(TString.class, Placeholder.shape(Shape.of(-1)));
+      var flags = tf.placeholder(TBool.class, Placeholder.shape(Shape.of(-1)));
+      var scale = tf.placeholder(TFloat64.class, Placeholder.shape(Shape.of(-1)));
+      sig.input("ids", ids).input("counts", counts).input("words", words)
+          .input("flags", flags).input("scale", scale)
+          .output("ids_plus_one", tf.math.add(ids, tf.constant(1L)))
+          .output("counts_doubled", tf.math.mul(counts, tf.constant(2)))
+          .output("word_lengths", tf.strings.stringLength(words))
+          .output("echo_bytes", tf.identity(words))
+          .output("flags_not", tf.math.logicalNot(flags))
+          .output("scale_twice", tf.math.mul(scale, tf.constant(2.0)));
+    });
+  }
+
+  private interface GraphBuilder {
+    void build(Ops tf, Signature.Builder signature);
+  }
+
+  private static Path export(Path versionDir, GraphBuilder builder) {
+    try (Graph graph = new Graph(); Session session = new Session(graph)) {
+      Ops tf = Ops.create(graph);
+      Signature.Builder signature = Signature.builder().key(Signature.DEFAULT_KEY);
+      builder.build(tf, signature);
+      Files.createDirectories(versionDir.getParent());
+      SavedModelBundle.exporter(versionDir.toString())
+          .withSession(session)
+          .withSignature(signature.build())
+          .export();
+      return versionDir.getParent();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
