@@ -1,6 +1,7 @@
 package io.infergate.worker.runtime;
 
 import io.infergate.common.ServableId;
+import io.infergate.common.Signatures;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.ClassificationRequest;
@@ -139,16 +140,11 @@ public final class SavedModelServable implements AutoCloseable {
   }
 
   private static String signatureName(ModelSpec spec) {
-    return spec.getSignatureName().isEmpty() ? MethodNames.DEFAULT_SIGNATURE : spec.getSignatureName();
+    return Signatures.keyOrDefault(spec.getSignatureName());
   }
 
   private SignatureDef signature(String name) {
-    SignatureDef signature = signatures.getSignatureDefMap().get(name);
-    if (signature == null) {
-      throw new ServingException(StatusCode.FAILED_PRECONDITION,
-          "Serving signature key \"" + name + "\" not found.");
-    }
-    return signature;
+    return Signatures.find(signatures, name);
   }
 
   private SignatureDef methodSignature(String name, String method) {

@@ -1,0 +1,41 @@
+package io.infergate.gateway;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.rest.RestServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+
+/**
+ * One event loop's share of the gateway. Deploy one instance per core: Vert.x spreads the
+ * shared REST port's connections across them.
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  private final GatewayOptions options;
+  private final ModelRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  private HttpServer server;
+
+  public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus) {
+    this.options = options;
+    this.registry = registry;
+    this.prometheus = prometheus;
+  }
+
+  @Override
+  public Future<?> start() {
+    server = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(options.restPort())
+        .setCompressionSupported(false));
+    return server.requestHandler(RestServer.router(vertx, options, registry, prometheus)).listen();
+  }
+
+  /** The port actually bound (useful when the configured port is 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+}

@@ -1,0 +1,110 @@
+package io.infergate.gateway.rest;
+
+import com.google.protobuf.Int64Value;
+import io.infergate.common.Signatures;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ModelView;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.json.JsonCodec;
+import io.infergate.gateway.json.OpenInferenceJson;
+import io.infergate.gateway.routing.ServableResolver;
+import io.infergate.gateway.routing.VersionSelector;
+import io.infergate.proto.serving.ModelSpec;
+import io.infergate.proto.serving.PredictResponse;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+
+/** The Open Inference Protocol (KServe v2) REST API on the same port as TF Serving's. */
+public final class OpenInferenceRestApi {
+
+  private static final String MODEL = "/v2/models/(?<model>[^/]+)(?:/versions/(?<version>[^/]+))?";
+
+  private final ModelRegistry registry;
+  private final WorkerClient workers;
+  private final RestEndpoints endpoints;
+  private final long timeoutMillis;
+  private final String serverVersion;
+
+  OpenInferenceRestApi(ModelRegistry registry, WorkerClient workers, RestEndpoints endpoints,
+                       long timeoutMillis, String serverVersion) {
+    this.registry = registry;
+    this.workers = workers;
+    this.endpoints = endpoints;
+    this.timeoutMillis = timeoutMillis;
+    this.serverVersion = serverVersion;
+  }
+
+  void mount(Router router) {
+    router.get("/v2").handler(endpoints.endpoint("server_metadata", this::serverMetadata));
+    router.get("/v2/health/live").handler(endpoints.endpoint("server_live", ctx -> flag("live", true)));
+    router.get("/v2/health/ready").handler(endpoints.endpoint("server_ready",
+        ctx -> flag("ready", registry.snapshot().allModelsReady())));
+    router.routeWithRegex(HttpMethod.GET, MODEL + "/ready").handler(endpoints.endpoint("model_ready", this::modelReady));
+    router.routeWithRegex(HttpMethod.POST, MODEL + "/infer").handler(endpoints.endpoint("infer", this::infer));
+    router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("model_metadata", this::modelMetadata));
+  }
+
+  private Future<Reply> serverMetadata(RoutingContext ctx) {
+    return Future.succeededFuture(Reply.ok(JsonCodec.write(json -> {
+      json.writeStartObject();
+      json.writeStringField("name", "infergate");
+      json.writeStringField("version", serverVersion);
+      json.writeArrayFieldStart("extensions");
+      json.writeEndArray();
+      json.writeEndObject();
+    }), null));
+  }
+
+  /** {"live": true} or {"ready": ...}; not ready answers 503 so probes can use the status alone. */
+  private static Future<Reply> flag(String name, boolean value) {
+    byte[] body = JsonCodec.write(json -> {
+      json.writeStartObject();
+      json.writeBooleanField(name, value);
+      json.writeEndObject();
+    });
+    return Future.succeededFuture(new Reply(value ? 200 : 503, body, null));
+  }
+
+  private Future<Reply> modelReady(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    VersionSelector selector = VersionSelector.of(ctx.pathParam("version"), null);
+    ModelView view = ServableResolver.model(registry.snapshot(), model, selector);
+    ServableRecord record = selector.select(view).orElse(null);
+    boolean ready = record != null && record.isAvailable();
+    byte[] body = OpenInferenceJson.modelReady(record == null ? null : record.id(), model, ready);
+    return Future.succeededFuture(new Reply(ready ? 200 : 503, body, record == null ? null : record.id()));
+  }
+
+  private Future<Reply> modelMetadata(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    ServableRecord servable = resolve(ctx);
+    ModelView view = registry.snapshot().model(model).orElseThrow();
+    List<Long> versions = view.versions().values().stream()
+        .filter(ServableRecord::isAvailable).map(r -> r.id().version()).toList();
+    byte[] body = OpenInferenceJson.modelMetadata(model, versions,
+        Signatures.find(servable.signatures(), Signatures.DEFAULT_KEY));
+    return Future.succeededFuture(Reply.ok(body, servable.id()));
+  }
+
+  private Future<Reply> infer(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ServableRecord servable = resolve(ctx);
+    OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
+    var request = infer.request().setModelSpec(ModelSpec.newBuilder()
+        .setName(servable.id().name())
+        .setVersion(Int64Value.of(servable.id().version()))
+        .setSignatureName(infer.signatureName())).build();
+    long remaining = timeoutMillis - (System.nanoTime() - started) / 1_000_000;
+    return workers.<PredictResponse>request(servable.id(), request, remaining)
+        .map(response -> Reply.ok(OpenInferenceJson.write(response, infer.id()), servable.id()));
+  }
+
+  private ServableRecord resolve(RoutingContext ctx) {
+    return ServableResolver.resolve(registry.snapshot(), ctx.pathParam("model"),
+        VersionSelector.of(ctx.pathParam("version"), null));
+  }
+}

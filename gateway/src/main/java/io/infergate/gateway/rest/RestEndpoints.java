@@ -1,0 +1,84 @@
+package io.infergate.gateway.rest;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.json.JsonCodec;
+import io.infergate.gateway.metrics.RequestMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import java.util.function.Function;
+
+/**
+ * Wraps every REST endpoint the same way: a thrown or failed status becomes TF Serving's
+ * {"error": "..."} body with the mapped HTTP code, the response is always ended, and the
+ * request is counted and timed.
+ */
+final class RestEndpoints {
+
+  static final String ENTRYPOINT = "REST";
+  private static final String JSON = "application/json";
+
+  private final ModelRegistry registry;
+  private final RequestMetrics metrics;
+
+  RestEndpoints(ModelRegistry registry, RequestMetrics metrics) {
+    this.registry = registry;
+    this.metrics = metrics;
+  }
+
+  Handler<RoutingContext> endpoint(String api, Function<RoutingContext, Future<Reply>> work) {
+    return ctx -> {
+      long started = System.nanoTime();
+      Future<Reply> reply;
+      try {
+        reply = work.apply(ctx);
+      } catch (RuntimeException e) {
+        reply = Future.failedFuture(e);
+      }
+      reply.onComplete(result -> {
+        if (result.succeeded()) {
+          Reply ok = result.result();
+          send(ctx.response(), ok.httpStatus(), ok.body());
+          String version = ok.servedBy() == null ? RequestMetrics.UNKNOWN : Long.toString(ok.servedBy().version());
+          metrics.record(modelTag(ctx), version, api, ENTRYPOINT, StatusCode.OK, started);
+        } else {
+          ServingException status = ServingException.of(result.cause());
+          sendError(ctx.response(), status.code().httpStatus(), status.getMessage());
+          metrics.record(modelTag(ctx), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+        }
+      });
+    };
+  }
+
+  /** The model tag of a request: its model's name if that model exists, never a client's free text. */
+  private String modelTag(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    return model != null && registry.snapshot().model(model).isPresent() ? model : RequestMetrics.UNKNOWN;
+  }
+
+  static byte[] body(RoutingContext ctx) {
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      throw ServingException.invalidArgument("JSON Parse error: The document is empty");
+    }
+    return body.getBytes();
+  }
+
+  static void send(HttpServerResponse response, int status, byte[] body) {
+    if (!response.ended()) {
+      response.setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(body));
+    }
+  }
+
+  static void sendError(HttpServerResponse response, int status, String message) {
+    send(response, status, JsonCodec.write(json -> {
+      json.writeStartObject();
+      json.writeStringField("error", message);
+      json.writeEndObject();
+    }));
+  }
+}

@@ -1,0 +1,46 @@
+package io.infergate.gateway.rest;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.metrics.RequestMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+/** Builds the REST router: both serving APIs, the metrics endpoint, and JSON errors for everything else. */
+public final class RestServer {
+
+  private RestServer() {}
+
+  public static Router router(Vertx vertx, GatewayOptions options, ModelRegistry registry,
+                              PrometheusMeterRegistry prometheus) {
+    Router router = Router.router(vertx);
+    RestEndpoints endpoints = new RestEndpoints(registry, new RequestMetrics(prometheus));
+    WorkerClient workers = new WorkerClient(vertx.eventBus());
+
+    router.route().method(HttpMethod.POST)
+        .handler(BodyHandler.create(false).setBodyLimit(options.maxRequestBodyBytes()));
+    if (options.metricsPath() != null) {
+      router.get(options.metricsPath()).handler(ctx -> ctx.response()
+          .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+          .end(prometheus.scrape()));
+    }
+    new TfServingRestApi(registry, workers, endpoints, options.restTimeoutMillis()).mount(router);
+    new OpenInferenceRestApi(registry, workers, endpoints, options.restTimeoutMillis(),
+        options.serverVersion()).mount(router);
+
+    router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,
+        "Malformed request: " + ctx.request().method() + " " + ctx.request().path()));
+    router.route().failureHandler(ctx -> {
+      int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+      String message = status == 413
+          ? "Request body is larger than the limit of " + options.maxRequestBodyBytes() + " bytes"
+          : ctx.failure() != null ? String.valueOf(ctx.failure().getMessage()) : "Request failed";
+      RestEndpoints.sendError(ctx.response(), status, message);
+    });
+    return router;
+  }
+}

@@ -1,0 +1,138 @@
+package io.infergate.gateway.rest;
+
+import com.google.protobuf.Int64Value;
+import io.infergate.common.ServableId;
+import io.infergate.common.Signatures;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ModelView;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.ServingException;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.json.ExampleJson;
+import io.infergate.gateway.json.PredictJson;
+import io.infergate.gateway.json.ProtoJson;
+import io.infergate.gateway.routing.ServableResolver;
+import io.infergate.gateway.routing.VersionSelector;
+import io.infergate.proto.serving.ClassificationRequest;
+import io.infergate.proto.serving.ClassificationResponse;
+import io.infergate.proto.serving.GetModelStatusResponse;
+import io.infergate.proto.serving.ModelSpec;
+import io.infergate.proto.serving.ModelVersionStatus;
+import io.infergate.proto.serving.PredictRequest;
+import io.infergate.proto.serving.PredictResponse;
+import io.infergate.proto.serving.RegressionRequest;
+import io.infergate.proto.serving.RegressionResponse;
+import io.infergate.proto.serving.StatusProto;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Collection;
+import java.util.List;
+import org.tensorflow.proto.error.Code;
+
+/** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
+public final class TfServingRestApi {
+
+  /** /v1/models/{model}[/versions/{version}|/labels/{label}], matched case-insensitively as TF Serving does. */
+  private static final String MODEL =
+      "(?i)/v1/models/(?<model>[^/:]+)(?:/versions/(?<version>[^/:]+)|/labels/(?<label>[^/:]+))?";
+
+  private final ModelRegistry registry;
+  private final WorkerClient workers;
+  private final RestEndpoints endpoints;
+  private final long timeoutMillis;
+
+  TfServingRestApi(ModelRegistry registry, WorkerClient workers, RestEndpoints endpoints, long timeoutMillis) {
+    this.registry = registry;
+    this.workers = workers;
+    this.endpoints = endpoints;
+    this.timeoutMillis = timeoutMillis;
+  }
+
+  void mount(Router router) {
+    router.routeWithRegex(HttpMethod.POST, MODEL + ":predict").handler(endpoints.endpoint("predict", this::predict));
+    router.routeWithRegex(HttpMethod.POST, MODEL + ":classify").handler(endpoints.endpoint("classify", this::classify));
+    router.routeWithRegex(HttpMethod.POST, MODEL + ":regress").handler(endpoints.endpoint("regress", this::regress));
+    router.routeWithRegex(HttpMethod.GET, MODEL + "/metadata").handler(endpoints.endpoint("metadata", this::metadata));
+    router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("status", this::status));
+  }
+
+  private Future<Reply> predict(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ServableRecord servable = resolve(ctx);
+    PredictJson.Body body = PredictJson.parse(RestEndpoints.body(ctx));
+    PredictRequest request = body.toRequest(
+        PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())),
+        name -> Signatures.find(servable.signatures(), name));
+    return workers.<PredictResponse>request(servable.id(), request, remaining(started))
+        .map(response -> Reply.ok(PredictJson.write(response, body.rowFormat()), servable.id()));
+  }
+
+  private Future<Reply> classify(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ServableRecord servable = resolve(ctx);
+    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
+    ClassificationRequest request = ClassificationRequest.newBuilder()
+        .setModelSpec(spec(servable.id(), body.signatureName())).setInput(body.input()).build();
+    return workers.<ClassificationResponse>request(servable.id(), request, remaining(started))
+        .map(response -> Reply.ok(ExampleJson.write(response.getResult()), servable.id()));
+  }
+
+  private Future<Reply> regress(RoutingContext ctx) {
+    long started = System.nanoTime();
+    ServableRecord servable = resolve(ctx);
+    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
+    RegressionRequest request = RegressionRequest.newBuilder()
+        .setModelSpec(spec(servable.id(), body.signatureName())).setInput(body.input()).build();
+    return workers.<RegressionResponse>request(servable.id(), request, remaining(started))
+        .map(response -> Reply.ok(ExampleJson.write(response.getResult()), servable.id()));
+  }
+
+  private Future<Reply> metadata(RoutingContext ctx) {
+    ServableRecord servable = resolve(ctx);
+    ModelSpec spec = ModelSpec.newBuilder().setName(servable.id().name())
+        .setVersion(Int64Value.of(servable.id().version())).build();
+    return Future.succeededFuture(Reply.ok(ProtoJson.metadata(spec, servable.signatures()), servable.id()));
+  }
+
+  /** All versions of the model, or the one a version or label names, in whatever state. */
+  private Future<Reply> status(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    VersionSelector selector = selector(ctx);
+    ModelView view = ServableResolver.model(registry.snapshot(), model, selector);
+    Collection<ServableRecord> records = selector instanceof VersionSelector.Latest
+        ? view.versions().descendingMap().values()
+        : List.of(selector.select(view).orElseThrow(() -> ServableResolver.notFound(model, selector)));
+    if (records.isEmpty()) {
+      throw ServingException.notFound("Could not find any versions of model " + model);
+    }
+    GetModelStatusResponse.Builder response = GetModelStatusResponse.newBuilder();
+    for (ServableRecord record : records) {
+      response.addModelVersionStatus(ModelVersionStatus.newBuilder()
+          .setVersion(record.id().version())
+          .setState(record.state())
+          .setStatus(StatusProto.newBuilder()
+              .setErrorCode(Code.forNumber(record.errorCode().number()))
+              .setErrorMessage(record.errorMessage())));
+    }
+    return Future.succeededFuture(Reply.ok(ProtoJson.status(response.build()), null));
+  }
+
+  private ServableRecord resolve(RoutingContext ctx) {
+    return ServableResolver.resolve(registry.snapshot(), ctx.pathParam("model"), selector(ctx));
+  }
+
+  private static VersionSelector selector(RoutingContext ctx) {
+    return VersionSelector.of(ctx.pathParam("version"), ctx.pathParam("label"));
+  }
+
+  private static ModelSpec spec(ServableId id, String signatureName) {
+    return ModelSpec.newBuilder().setName(id.name()).setVersion(Int64Value.of(id.version()))
+        .setSignatureName(signatureName).build();
+  }
+
+  private long remaining(long startedNanos) {
+    return timeoutMillis - (System.nanoTime() - startedNanos) / 1_000_000;
+  }
+}
