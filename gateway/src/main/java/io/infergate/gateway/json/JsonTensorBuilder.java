@@ -50,6 +50,14 @@ final class JsonTensorBuilder {
     return name;
   }
 
+  /** How messages name this tensor; a request's single unnamed input has no name. */
+  private String describe(boolean capitalised) {
+    if (name.isEmpty()) {
+      return capitalised ? "The input" : "the input";
+    }
+    return (capitalised ? "Input '" : "input '") + name + "'";
+  }
+
   int elements() {
     return elements;
   }
@@ -69,13 +77,13 @@ final class JsonTensorBuilder {
 
   private void finishElement(long[] actual) {
     if (!batched && elements > 0) {
-      throw ServingException.invalidArgument("Input '" + name + "' is given more than once");
+      throw ServingException.invalidArgument(describe(true) + " is given more than once");
     }
     if (elementShape == null) {
       elementShape = actual;
     } else if (!Arrays.equals(elementShape, actual)) {
-      throw ServingException.invalidArgument("The shape of every instance of input '" + name
-          + "' must be the same: " + Arrays.toString(elementShape) + " vs " + Arrays.toString(actual));
+      throw ServingException.invalidArgument("The shape of every instance of " + describe(false)
+          + " must be the same: " + Arrays.toString(elementShape) + " vs " + Arrays.toString(actual));
     }
     elements++;
   }
@@ -109,7 +117,7 @@ final class JsonTensorBuilder {
         ByteBuffer out = little(size * 4);
         for (int i = 0; i < size; i++) {
           if (integers[i] != (int) integers[i]) {
-            throw ServingException.invalidArgument("Input '" + name + "' value " + integers[i]
+            throw ServingException.invalidArgument(describe(true) + " value " + integers[i]
                 + " does not fit DT_INT32");
           }
           out.putInt((int) integers[i]);
@@ -136,7 +144,7 @@ final class JsonTensorBuilder {
         requireKind(Kind.BYTES, dtype);
         tensor.addAllStringVal(bytes);
       }
-      default -> throw ServingException.invalidArgument("Input '" + name + "' has dtype " + dtype
+      default -> throw ServingException.invalidArgument(describe(true) + " has dtype " + dtype
           + ", which the JSON API does not support");
     }
     return tensor.build();
@@ -189,7 +197,7 @@ final class JsonTensorBuilder {
 
     void leafAt(int depth) {
       if (depth >= MAX_RANK) {
-        throw ServingException.invalidArgument("Input '" + name + "' is nested too deeply");
+        throw ServingException.invalidArgument(describe(true) + " is nested too deeply");
       }
       if (rank >= 0 && rank != depth) {
         throw ragged();
@@ -212,15 +220,15 @@ final class JsonTensorBuilder {
   }
 
   private ServingException ragged() {
-    return ServingException.invalidArgument("Input '" + name
-        + "' is a ragged list: every nested list at one depth must have the same length");
+    return ServingException.invalidArgument(describe(true)
+        + " is a ragged list: every nested list at one depth must have the same length");
   }
 
   private void readScalar(JsonParser parser, JsonToken token) throws IOException {
     switch (token) {
       case VALUE_NUMBER_INT -> {
         if (parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
-          throw ServingException.invalidArgument("Input '" + name + "' value "
+          throw ServingException.invalidArgument(describe(true) + " value "
               + parser.getText() + " is out of the int64 range");
         }
         long value = parser.getLongValue();
@@ -240,7 +248,7 @@ final class JsonTensorBuilder {
         parser.nextToken();
         addBytes(readBase64(parser));
       }
-      default -> throw ServingException.invalidArgument("Input '" + name + "' holds an unsupported "
+      default -> throw ServingException.invalidArgument(describe(true) + " holds an unsupported "
           + "JSON value: " + parser.getText());
     }
   }
@@ -256,7 +264,7 @@ final class JsonTensorBuilder {
     try {
       decoded = Base64.getDecoder().decode(parser.getText());
     } catch (IllegalArgumentException e) {
-      throw ServingException.invalidArgument("Input '" + name + "' has invalid base64: " + e.getMessage());
+      throw ServingException.invalidArgument(describe(true) + " has invalid base64: " + e.getMessage());
     }
     if (parser.nextToken() != JsonToken.END_OBJECT) {
       throw ServingException.invalidArgument("Input '" + name
@@ -285,7 +293,7 @@ final class JsonTensorBuilder {
 
   private void setKind(Kind next) {
     if (kind != Kind.NONE && kind != next) {
-      throw ServingException.invalidArgument("Input '" + name + "' mixes JSON value types ("
+      throw ServingException.invalidArgument(describe(true) + " mixes JSON value types ("
           + kind.name().toLowerCase() + " and " + next.name().toLowerCase() + ")");
     }
     kind = next;
@@ -302,7 +310,7 @@ final class JsonTensorBuilder {
 
   private void requireKind(Kind expected, DataType dtype) {
     if (kind != expected) {
-      throw ServingException.invalidArgument("Input '" + name + "' expects " + dtype + " but the JSON holds "
+      throw ServingException.invalidArgument(describe(true) + " expects " + dtype + " but the JSON holds "
           + kind.name().toLowerCase() + " values");
     }
   }
@@ -310,7 +318,7 @@ final class JsonTensorBuilder {
   private void requireIntegers(DataType dtype) {
     requireKind(Kind.NUMBER, dtype);
     if (!allIntegers) {
-      throw ServingException.invalidArgument("Input '" + name + "' expects " + dtype
+      throw ServingException.invalidArgument(describe(true) + " expects " + dtype
           + " but the JSON holds non-integer numbers");
     }
   }

@@ -1,0 +1,66 @@
+package io.infergate.app;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine;
+
+/** A running single-process server and a real HTTP client pointed at it, for tests. */
+final class TestServer implements AutoCloseable {
+
+  final InfergateServer server;
+  private final Vertx clientVertx = Vertx.vertx();
+  private final WebClient client = WebClient.create(clientVertx);
+
+  private TestServer(InfergateServer server) {
+    this.server = server;
+  }
+
+  /** Starts a server from command-line flags, as `infergate serve` would parse them. */
+  static TestServer start(String... args) throws Exception {
+    return new TestServer(await(InfergateServer.start(options(args))));
+  }
+
+  static ServeOptions options(String... args) {
+    ServeFlags flags = new ServeFlags();
+    new CommandLine(flags).parseArgs(args);
+    return flags.toOptions();
+  }
+
+  record Response(int status, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  Response post(String path, String body) throws Exception {
+    return send(HttpMethod.POST, path, Buffer.buffer(body));
+  }
+
+  Response get(String path) throws Exception {
+    return send(HttpMethod.GET, path, null);
+  }
+
+  Response send(HttpMethod method, String path, Buffer body) throws Exception {
+    var request = client.request(method, server.restPort(), "localhost", path);
+    Future<HttpResponse<Buffer>> response = body == null ? request.send() : request.sendBuffer(body);
+    HttpResponse<Buffer> result = await(response);
+    return new Response(result.statusCode(), result.bodyAsString());
+  }
+
+  static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws Exception {
+    client.close();
+    await(clientVertx.close());
+    await(server.close());
+  }
+}
