@@ -53,7 +53,11 @@ public final class InfergateServer {
           LOG.info("Infergate is serving the REST API on port {}", server.restPort());
           return server;
         })
-        .recover(failure -> vertx.close().transform(closed -> Future.failedFuture(failure)));
+        .recover(failure -> {
+          // Fail now: a listener on close() would run on an event loop that close() stops.
+          vertx.close();
+          return Future.failedFuture(failure);
+        });
   }
 
   public int restPort() {

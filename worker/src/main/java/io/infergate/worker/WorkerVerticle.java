@@ -45,7 +45,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
     loading = vertx.createSharedWorkerExecutor("infergate-load", options.loadThreads());
     manager = new ModelManager(registry, this, loading, options.sessionOptions(),
         options.allowLabelsForUnavailableModels());
-    return manager.apply(options.modelConfig());
+    return manager.apply(options.modelConfig())
+        .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
   }
 
   @Override

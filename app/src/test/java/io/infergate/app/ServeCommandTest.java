@@ -1,0 +1,97 @@
+package io.infergate.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.infergate.common.config.ConfigException;
+import io.infergate.worker.TestModels;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import picocli.CommandLine;
+
+/** `infergate serve` refuses bad flags and configs at start, with a clear message and a non-zero exit. */
+class ServeCommandTest {
+
+  @TempDir
+  Path dir;
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "--rest_api_port=8501 --no_such_flag=1                          | 2 | Unknown option: '--no_such_flag=1'",
+      "--rest_api_port=abc                                            | 2 | Invalid value for option '--rest_api_port'",
+      "--model_name=m                                                 | 2 | Give --model_config_file, or --model_base_path",
+      "--model_base_path=/does/not/exist                              | 2 | Base path /does/not/exist of model 'default' does not exist",
+      "--model_config_file=/does/not/exist.config                     | 2 | Cannot read /does/not/exist.config",
+      "--port=9000 --rest_api_port=9000 --model_base_path=/tmp        | 2 | --port and --rest_api_port must differ",
+      "--rest_api_timeout_in_ms=0 --model_base_path=/tmp              | 2 | --rest_api_timeout_in_ms must be positive",
+  })
+  void stopsAtStartWithAClearMessage(String args, int exitCode, String message) {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CommandLine cli = new CommandLine(new Main());
+    cli.setErr(new java.io.PrintWriter(err, true));
+    PrintStream previous = System.err;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code;
+    try {
+      code = cli.execute(("serve " + args).trim().split("\\s+"));
+    } finally {
+      System.setErr(previous);
+    }
+    assertThat(code).isEqualTo(exitCode);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains(message);
+  }
+
+  @Test
+  void rejectsAnUnparsableModelConfig() throws Exception {
+    Path config = Files.writeString(dir.resolve("bad.config"), "model_config_list { config { nme: \"x\" } }");
+    assertThatThrownBy(() -> TestServer.options("--model_config_file=" + config))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("Cannot parse " + config + " as tensorflow.serving.ModelServerConfig");
+  }
+
+  @Test
+  void rejectsDuplicateModelsAndForeignPlatforms() throws Exception {
+    String base = TestModels.tfServing("saved_model_half_plus_two_cpu").toString();
+    Path duplicate = Files.writeString(dir.resolve("dup.config"), """
+        model_config_list { config { name: "a" base_path: "%s" } config { name: "a" base_path: "%s" } }
+        """.formatted(base, base));
+    assertThatThrownBy(() -> TestServer.options("--model_config_file=" + duplicate))
+        .hasMessageContaining("Model 'a' is configured more than once");
+    Path platform = Files.writeString(dir.resolve("platform.config"), """
+        model_config_list { config { name: "a" base_path: "%s" model_platform: "pytorch" } }
+        """.formatted(base));
+    assertThatThrownBy(() -> TestServer.options("--model_config_file=" + platform))
+        .hasMessageContaining("only 'tensorflow' is served");
+  }
+
+  @Test
+  void refusesALabelOnAVersionThatIsNotServed() throws Exception {
+    Path config = Files.writeString(dir.resolve("label.config"), """
+        model_config_list { config { name: "hp" base_path: "%s" version_labels { key: "stable" value: 999 } } }
+        """.formatted(TestModels.tfServing("saved_model_half_plus_two_2_versions")));
+    assertThatThrownBy(() -> TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + config))
+        .isInstanceOf(ExecutionException.class)
+        .hasMessageContaining("Label 'stable' of model hp points at version 999, which is not available");
+  }
+
+  @Test
+  void servesOnlyTheVersionsTheVersionPolicyNames() throws Exception {
+    Path config = Files.writeString(dir.resolve("specific.config"), """
+        model_config_list { config { name: "hp" base_path: "%s"
+          model_version_policy { specific { versions: 123 } } } }
+        """.formatted(TestModels.tfServing("saved_model_half_plus_two_2_versions")));
+    try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + config)) {
+      assertThat(server.get("/v1/models/hp").json().getJsonArray("model_version_status").size()).isEqualTo(1);
+      assertThat(server.post("/v1/models/hp:predict", "{\"instances\": [1]}").status()).isEqualTo(200);
+      assertThat(server.post("/v1/models/hp/versions/124:predict", "{\"instances\": [1]}").status()).isEqualTo(404);
+    }
+  }
+}
