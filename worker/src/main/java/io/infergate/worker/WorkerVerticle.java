@@ -13,12 +13,14 @@ import io.infergate.worker.lifecycle.ModelManager;
 import io.infergate.worker.lifecycle.ServableHost;
 import io.infergate.worker.runtime.SavedModelServable;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Hosts the servables of one worker: loads them through the {@link ModelManager} and answers
@@ -29,7 +31,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
   private final WorkerOptions options;
   private final ModelRegistry registry;
-  private final Map<ServableId, MessageConsumer<Object>> consumers = new ConcurrentHashMap<>();
+  private final Map<ServableId, HostedServable> hosted = new ConcurrentHashMap<>();
   private WorkerExecutor inference;
   private WorkerExecutor loading;
   private ModelManager manager;
@@ -64,27 +66,60 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
   @Override
   public Future<Void> serve(SavedModelServable servable) {
+    HostedServable entry = new HostedServable();
     MessageConsumer<Object> consumer = vertx.eventBus()
-        .consumer(Addresses.servable(servable.id()), message -> handle(servable, message));
-    consumers.put(servable.id(), consumer);
+        .consumer(Addresses.servable(servable.id()), message -> handle(servable, entry, message));
+    entry.consumer = consumer;
+    hosted.put(servable.id(), entry);
     return consumer.completion();
   }
 
   @Override
   public Future<Void> stopServing(ServableId id) {
-    MessageConsumer<Object> consumer = consumers.remove(id);
-    return consumer == null ? Future.succeededFuture() : consumer.unregister();
+    HostedServable entry = hosted.remove(id);
+    return entry == null ? Future.succeededFuture() : entry.consumer.unregister().compose(v -> entry.drained());
   }
 
-  private void handle(SavedModelServable servable, Message<Object> message) {
+  private void handle(SavedModelServable servable, HostedServable entry, Message<Object> message) {
     Object body = message.body();
+    entry.started();
     inference.executeBlocking(() -> run(servable, body), false).onComplete(result -> {
+      entry.finished();
       if (result.succeeded()) {
         message.reply(result.result());
       } else {
         BusFailures.reply(message, result.cause());
       }
     });
+  }
+
+  /**
+   * A servable taking traffic: its consumer and the requests it is running, so that unloading
+   * waits for them and never frees a model under a running inference.
+   */
+  private static final class HostedServable {
+    private MessageConsumer<Object> consumer;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final Promise<Void> drained = Promise.promise();
+    private volatile boolean stopping;
+
+    void started() {
+      inFlight.incrementAndGet();
+    }
+
+    void finished() {
+      if (inFlight.decrementAndGet() == 0 && stopping) {
+        drained.tryComplete();
+      }
+    }
+
+    Future<Void> drained() {
+      stopping = true;
+      if (inFlight.get() == 0) {
+        drained.tryComplete();
+      }
+      return drained.future();
+    }
   }
 
   private static Object run(SavedModelServable servable, Object request) {

@@ -16,6 +16,7 @@ import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
 import io.infergate.proto.serving.ClassificationResponse;
 import io.infergate.proto.serving.GetModelStatusResponse;
+import io.infergate.proto.serving.Input;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.ModelVersionStatus;
 import io.infergate.proto.serving.PredictRequest;
@@ -29,6 +30,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Collection;
 import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.tensorflow.proto.error.Code;
 
 /** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
@@ -70,23 +73,26 @@ public final class TfServingRestApi {
   }
 
   private Future<Reply> classify(RoutingContext ctx) {
-    long started = System.nanoTime();
-    ServableRecord servable = resolve(ctx);
-    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
-    ClassificationRequest request = ClassificationRequest.newBuilder()
-        .setModelSpec(spec(servable.id(), body.signatureName())).setInput(body.input()).build();
-    return workers.<ClassificationResponse>request(servable.id(), request, remaining(started))
-        .map(response -> Reply.ok(ExampleJson.write(response.getResult()), servable.id()));
+    return examples(ctx,
+        (spec, input) -> ClassificationRequest.newBuilder().setModelSpec(spec).setInput(input).build(),
+        (ClassificationResponse response) -> ExampleJson.write(response.getResult()));
   }
 
   private Future<Reply> regress(RoutingContext ctx) {
+    return examples(ctx,
+        (spec, input) -> RegressionRequest.newBuilder().setModelSpec(spec).setInput(input).build(),
+        (RegressionResponse response) -> ExampleJson.write(response.getResult()));
+  }
+
+  /** Classify and regress: tf.Examples in, one result per example back. */
+  private <Q, R> Future<Reply> examples(RoutingContext ctx, BiFunction<ModelSpec, Input, Q> request,
+                                        Function<R, byte[]> write) {
     long started = System.nanoTime();
     ServableRecord servable = resolve(ctx);
     ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
-    RegressionRequest request = RegressionRequest.newBuilder()
-        .setModelSpec(spec(servable.id(), body.signatureName())).setInput(body.input()).build();
-    return workers.<RegressionResponse>request(servable.id(), request, remaining(started))
-        .map(response -> Reply.ok(ExampleJson.write(response.getResult()), servable.id()));
+    Q message = request.apply(spec(servable.id(), body.signatureName()), body.input());
+    return workers.<R>request(servable.id(), message, remaining(started))
+        .map(response -> Reply.ok(write.apply(response), servable.id()));
   }
 
   private Future<Reply> metadata(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.ClassificationRequest;
 import io.infergate.proto.serving.ClassificationResponse;
+import io.infergate.proto.serving.Input;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
@@ -19,6 +20,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
@@ -81,28 +83,29 @@ public final class SavedModelServable implements AutoCloseable {
 
   public ClassificationResponse classify(ClassificationRequest request) {
     String name = signatureName(request.getModelSpec());
-    SignatureDef signature = methodSignature(name, MethodNames.CLASSIFY);
-    ExampleBatch batch = ExampleBatch.of(request.getInput());
-    Map<String, TensorProto> outputs = run(signature,
-        Map.of(ExampleBatch.inputAlias(name, signature), batch.serialized()),
-        signature.getOutputsMap().keySet());
     return ClassificationResponse.newBuilder()
-        .setResult(ExampleResults.classification(outputs, batch.size()))
+        .setResult(runExamples(name, MethodNames.CLASSIFY, request.getInput(), ExampleResults::classification))
         .setModelSpec(servedSpec(name))
         .build();
   }
 
   public RegressionResponse regress(RegressionRequest request) {
     String name = signatureName(request.getModelSpec());
-    SignatureDef signature = methodSignature(name, MethodNames.REGRESS);
-    ExampleBatch batch = ExampleBatch.of(request.getInput());
+    return RegressionResponse.newBuilder()
+        .setResult(runExamples(name, MethodNames.REGRESS, request.getInput(), ExampleResults::regression))
+        .setModelSpec(servedSpec(name))
+        .build();
+  }
+
+  /** Runs a classify or regress signature over serialized tf.Examples and reads its outputs. */
+  private <R> R runExamples(String name, String method, Input input,
+                            BiFunction<Map<String, TensorProto>, Integer, R> toResult) {
+    SignatureDef signature = methodSignature(name, method);
+    ExampleBatch batch = ExampleBatch.of(input);
     Map<String, TensorProto> outputs = run(signature,
         Map.of(ExampleBatch.inputAlias(name, signature), batch.serialized()),
         signature.getOutputsMap().keySet());
-    return RegressionResponse.newBuilder()
-        .setResult(ExampleResults.regression(outputs, batch.size()))
-        .setModelSpec(servedSpec(name))
-        .build();
+    return toResult.apply(outputs, batch.size());
   }
 
   /** Frees the model's native memory. */
