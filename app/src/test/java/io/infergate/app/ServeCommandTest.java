@@ -94,4 +94,19 @@ class ServeCommandTest {
       assertThat(server.post("/v1/models/hp/versions/124:predict", "{\"instances\": [1]}").status()).isEqualTo(404);
     }
   }
+
+  @Test
+  void theMonitoringConfigMovesOrSwitchesOffMetrics() throws Exception {
+    String model = "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu");
+    Path moved = Files.writeString(dir.resolve("moved.config"), "prometheus_config { enable: true path: \"/metrics\" }");
+    try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", model, "--monitoring_config_file=" + moved)) {
+      server.post("/v1/models/default:predict", "{\"instances\": [1]}");
+      assertThat(server.get("/metrics").body()).contains("infergate_request_latency_seconds_count{");
+      assertThat(server.get("/monitoring/prometheus/metrics").status()).isEqualTo(404);
+    }
+    Path off = Files.writeString(dir.resolve("off.config"), "prometheus_config { enable: false }");
+    try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", model, "--monitoring_config_file=" + off)) {
+      assertThat(server.get("/monitoring/prometheus/metrics").status()).isEqualTo(404);
+    }
+  }
 }
