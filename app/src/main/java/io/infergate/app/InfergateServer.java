@@ -41,7 +41,7 @@ public final class InfergateServer {
     AtomicReference<GatewayVerticle> firstGateway = new AtomicReference<>();
     String version = InfergateServer.class.getPackage().getImplementationVersion();
 
-    return vertx.deployVerticle(new WorkerVerticle(options.worker(), registry))
+    return vertx.deployVerticle(new WorkerVerticle(options.worker(), registry, prometheus))
         .compose(worker -> vertx.deployVerticle(() -> {
           GatewayVerticle gateway = new GatewayVerticle(options.gateway(version == null ? "dev" : version),
               registry, prometheus);

@@ -1,10 +1,12 @@
 package io.infergate.app;
 
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.proto.serving.MonitoringConfig;
 import io.infergate.worker.WorkerOptions;
-import io.infergate.worker.runtime.SessionOptions;
+import io.infergate.worker.lifecycle.LoaderOptions;
+import java.nio.file.Path;
 
 /** The validated configuration of a single-process server (gateway and worker in one JVM). */
 record ServeOptions(
@@ -16,15 +18,18 @@ record ServeOptions(
     int inferenceThreads,
     int loadThreads,
     ModelServerConfig modelConfig,
+    Path modelConfigFile,
+    int configPollSeconds,
+    int fileSystemPollSeconds,
     MonitoringConfig monitoring,
-    SessionOptions sessionOptions,
-    boolean allowLabelsForUnavailableModels) {
+    LoaderOptions loader,
+    BatchingParameters batching) {
 
   static final String DEFAULT_METRICS_PATH = "/monitoring/prometheus/metrics";
 
   WorkerOptions worker() {
-    return new WorkerOptions(modelConfig, sessionOptions, inferenceThreads, loadThreads,
-        allowLabelsForUnavailableModels);
+    return new WorkerOptions(modelConfig, modelConfigFile, configPollSeconds, fileSystemPollSeconds,
+        loader, batching, inferenceThreads, loadThreads);
   }
 
   GatewayOptions gateway(String serverVersion) {

@@ -1,15 +1,27 @@
 package io.infergate.worker;
 
+import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
-import io.infergate.worker.runtime.SessionOptions;
+import io.infergate.worker.lifecycle.LoaderOptions;
+import java.nio.file.Path;
 
-/** Everything a worker needs to know to start serving. */
+/**
+ * Everything a worker needs to know to start serving.
+ *
+ * @param modelConfigFile where the config came from, re-read every {@code configPollSeconds}
+ *     when both are set; null in single-model mode
+ * @param fileSystemPollSeconds how often model folders are scanned for versions; 0 = once
+ * @param batching the server's batching parameters, or null when batching is off
+ */
 public record WorkerOptions(
     ModelServerConfig modelConfig,
-    SessionOptions sessionOptions,
+    Path modelConfigFile,
+    int configPollSeconds,
+    int fileSystemPollSeconds,
+    LoaderOptions loader,
+    BatchingParameters batching,
     int inferenceThreads,
-    int loadThreads,
-    boolean allowLabelsForUnavailableModels) {
+    int loadThreads) {
 
   public WorkerOptions {
     if (inferenceThreads < 1 || loadThreads < 1) {

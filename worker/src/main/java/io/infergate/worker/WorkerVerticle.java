@@ -1,137 +1,205 @@
 package io.infergate.worker;
 
+import com.google.protobuf.Message;
 import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
+import io.infergate.common.bus.Deadlines;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
-import io.infergate.proto.serving.ClassificationRequest;
+import io.infergate.common.status.StatusCode;
+import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
-import io.infergate.proto.serving.PredictRequest;
-import io.infergate.proto.serving.RegressionRequest;
+import io.infergate.worker.batching.BatchConfig;
+import io.infergate.worker.batching.BatchQueue;
+import io.infergate.worker.batching.BatchScheduler;
 import io.infergate.worker.lifecycle.ModelManager;
+import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.lifecycle.ServableHost;
+import io.infergate.worker.runtime.PreparedCall;
 import io.infergate.worker.runtime.SavedModelServable;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Hosts the servables of one worker: loads them through the {@link ModelManager} and answers
- * each servable's event-bus address by running TensorFlow on the inference executor, never on
- * the event loop.
+ * Hosts the servables of one worker: the {@link ModelManager} loads them, and each servable's
+ * event-bus address is answered by running TensorFlow off the event loop, either through the
+ * servable's batch queue (batching on) or on the inference executor. Also drives the file
+ * system and config polls.
  */
 public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
+  private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
+
   private final WorkerOptions options;
   private final ModelRegistry registry;
+  private final MeterRegistry meters;
   private final Map<ServableId, HostedServable> hosted = new ConcurrentHashMap<>();
   private WorkerExecutor inference;
   private WorkerExecutor loading;
+  private BatchScheduler scheduler;
   private ModelManager manager;
+  private ModelServerConfig currentConfig;
 
-  public WorkerVerticle(WorkerOptions options, ModelRegistry registry) {
+  public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters) {
     this.options = options;
     this.registry = registry;
+    this.meters = meters;
   }
 
   @Override
   public Future<?> start() {
     inference = vertx.createSharedWorkerExecutor("infergate-inference", options.inferenceThreads());
     loading = vertx.createSharedWorkerExecutor("infergate-load", options.loadThreads());
-    manager = new ModelManager(registry, this, loading, options.sessionOptions(),
-        options.allowLabelsForUnavailableModels());
-    return manager.apply(options.modelConfig())
+    if (options.batching() != null) {
+      int threads = batchConfig(options.batching()).numBatchThreads();
+      scheduler = new BatchScheduler(threads, meters);
+    }
+    manager = new ModelManager(vertx, registry, this, loading, options.loader(), meters);
+    currentConfig = options.modelConfig();
+    return manager.apply(currentConfig, true)
+        .onSuccess(v -> startPolling())
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
   }
 
   @Override
   public Future<?> stop() {
     return manager.shutdown().onComplete(done -> {
+      if (scheduler != null) {
+        scheduler.close();
+      }
       inference.close();
       loading.close();
     });
   }
 
-  /** Replaces the served models; used by config reloads. */
-  public Future<Void> apply(ModelServerConfig config) {
-    return manager.apply(config);
+  /** Replaces the served models (a config reload); label errors fail it and change nothing else. */
+  public Future<Void> reload(ModelServerConfig config) {
+    ModelServerConfig validated = ModelServerConfigs.validated(config);
+    currentConfig = validated;
+    return manager.apply(validated, true);
+  }
+
+  private void startPolling() {
+    if (options.fileSystemPollSeconds() > 0) {
+      vertx.setPeriodic(options.fileSystemPollSeconds() * 1000L, id -> manager.pollFileSystem());
+    }
+    if (options.modelConfigFile() != null && options.configPollSeconds() > 0) {
+      vertx.setPeriodic(options.configPollSeconds() * 1000L, id -> reloadConfigFile());
+    }
+  }
+
+  /** Re-reads the config file; a file that does not parse or validate is logged and ignored. */
+  private void reloadConfigFile() {
+    loading.executeBlocking(() -> ModelServerConfigs.validated(ModelServerConfigs.read(options.modelConfigFile())), false)
+        .onFailure(failure -> LOG.error("Ignoring the changed model config {}: {}", options.modelConfigFile(),
+            failure.getMessage()))
+        .onSuccess(config -> {
+          if (!config.equals(currentConfig)) {
+            LOG.info("Model config {} changed; applying it", options.modelConfigFile());
+            currentConfig = config;
+            manager.apply(config, false);
+          }
+        });
   }
 
   @Override
-  public Future<Void> serve(SavedModelServable servable) {
-    HostedServable entry = new HostedServable();
-    MessageConsumer<Object> consumer = vertx.eventBus()
-        .consumer(Addresses.servable(servable.id()), message -> handle(servable, entry, message));
-    entry.consumer = consumer;
+  public Future<Void> serve(SavedModelServable servable, BatchingParameters perModelBatching) {
+    BatchQueue queue = null;
+    if (scheduler != null) {
+      BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching());
+      queue = scheduler.addQueue(servable.id(), config, servable::run);
+    }
+    HostedServable entry = new HostedServable(servable, queue);
+    entry.consumer = vertx.eventBus().consumer(Addresses.servable(servable.id()), entry::handle);
     hosted.put(servable.id(), entry);
-    return consumer.completion();
+    return entry.consumer.completion();
   }
 
   @Override
   public Future<Void> stopServing(ServableId id) {
     HostedServable entry = hosted.remove(id);
-    return entry == null ? Future.succeededFuture() : entry.consumer.unregister().compose(v -> entry.drained());
+    return entry == null ? Future.succeededFuture() : entry.stop();
   }
 
-  private void handle(SavedModelServable servable, HostedServable entry, Message<Object> message) {
-    Object body = message.body();
-    entry.started();
-    inference.executeBlocking(() -> run(servable, body), false).onComplete(result -> {
-      entry.finished();
-      if (result.succeeded()) {
-        message.reply(result.result());
-      } else {
-        BusFailures.reply(message, result.cause());
-      }
-    });
+  private BatchConfig batchConfig(BatchingParameters parameters) {
+    return BatchConfig.of(parameters, Runtime.getRuntime().availableProcessors());
   }
 
   /**
-   * A servable taking traffic: its consumer and the requests it is running, so that unloading
-   * waits for them and never frees a model under a running inference.
+   * A servable taking traffic: its consumer, its batch queue (if batching), and the requests it
+   * is running, so that unloading waits for them and never frees a model under an inference.
    */
-  private static final class HostedServable {
-    private MessageConsumer<Object> consumer;
+  private final class HostedServable {
+    private final SavedModelServable servable;
+    private final BatchQueue queue;
     private final AtomicInteger inFlight = new AtomicInteger();
     private final Promise<Void> drained = Promise.promise();
     private volatile boolean stopping;
+    private MessageConsumer<Object> consumer;
 
-    void started() {
-      inFlight.incrementAndGet();
+    HostedServable(SavedModelServable servable, BatchQueue queue) {
+      this.servable = servable;
+      this.queue = queue;
     }
 
-    void finished() {
+    void handle(io.vertx.core.eventbus.Message<Object> message) {
+      long now = System.nanoTime();
+      long deadline = Deadlines.deadlineNanos(message.headers(), now);
+      inFlight.incrementAndGet();
+      Future<Message> reply;
+      try {
+        reply = queue != null ? batched(servable.prepare(message.body()), deadline) : direct(message.body(), deadline);
+      } catch (RuntimeException e) {
+        reply = Future.failedFuture(e);
+      }
+      reply.onComplete(result -> {
+        finished();
+        if (result.succeeded()) {
+          message.reply(result.result());
+        } else {
+          BusFailures.reply(message, result.cause());
+        }
+      });
+    }
+
+    private Future<Message> batched(PreparedCall call, long deadline) {
+      return Future.fromCompletionStage(queue.submit(call.run(), deadline), context).map(call::finish);
+    }
+
+    private Future<Message> direct(Object request, long deadline) {
+      return inference.executeBlocking(() -> {
+        if (System.nanoTime() - deadline > 0) {
+          throw new ServingException(StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded before the request ran");
+        }
+        return servable.call(request);
+      }, false);
+    }
+
+    private void finished() {
       if (inFlight.decrementAndGet() == 0 && stopping) {
         drained.tryComplete();
       }
     }
 
-    Future<Void> drained() {
-      stopping = true;
-      if (inFlight.get() == 0) {
-        drained.tryComplete();
-      }
-      return drained.future();
+    Future<Void> stop() {
+      return consumer.unregister().compose(v -> {
+        stopping = true;
+        if (inFlight.get() == 0) {
+          drained.tryComplete();
+        }
+        return drained.future();
+      }).compose(v -> queue == null ? Future.succeededFuture()
+          : Future.fromCompletionStage(queue.close(), context));
     }
-  }
-
-  private static Object run(SavedModelServable servable, Object request) {
-    if (request instanceof PredictRequest predict) {
-      return servable.predict(predict);
-    }
-    if (request instanceof ClassificationRequest classify) {
-      return servable.classify(classify);
-    }
-    if (request instanceof RegressionRequest regress) {
-      return servable.regress(regress);
-    }
-    throw ServingException.invalidArgument("Unsupported request type " + request.getClass().getName());
   }
 }

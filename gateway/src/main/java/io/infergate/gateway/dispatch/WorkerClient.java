@@ -3,12 +3,19 @@ package io.infergate.gateway.dispatch;
 import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
+import io.infergate.common.bus.Deadlines;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import java.util.function.Supplier;
 
-/** Sends a request to the worker serving a servable and waits no longer than its deadline. */
+/**
+ * Sends a request to the worker serving a servable, with the request's remaining deadline.
+ * When the servable stopped taking requests between routing and sending (a version
+ * transition), the route is resolved again and the request sent once more: inference is
+ * idempotent, and this is what keeps version changes free of failed requests.
+ */
 public final class WorkerClient {
 
   private final EventBus eventBus;
@@ -17,10 +24,30 @@ public final class WorkerClient {
     this.eventBus = eventBus;
   }
 
-  public <T> Future<T> request(ServableId servable, Object request, long timeoutMillis) {
-    DeliveryOptions options = new DeliveryOptions().setSendTimeout(Math.max(1, timeoutMillis));
-    return eventBus.<T>request(Addresses.servable(servable), request, options)
-        .map(Message::body)
-        .recover(failure -> Future.failedFuture(BusFailures.toStatus(failure, servable.toString())));
+  /** A worker's answer and the servable that gave it. */
+  public record Served<T>(T response, ServableId servable) {}
+
+  public <T> Future<Served<T>> request(Supplier<ServableId> route, Object request, long deadlineNanos) {
+    ServableId first = route.get();
+    return this.<T>send(first, request, deadlineNanos).recover(failure -> {
+      if (isUnserved(failure)) {
+        ServableId second = route.get();
+        if (!second.equals(first)) {
+          return this.<T>send(second, request, deadlineNanos)
+              .recover(again -> Future.failedFuture(BusFailures.toStatus(again, second.toString())));
+        }
+      }
+      return Future.failedFuture(BusFailures.toStatus(failure, first.toString()));
+    });
+  }
+
+  private <T> Future<Served<T>> send(ServableId servable, Object request, long deadlineNanos) {
+    long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+    return eventBus.<T>request(Addresses.servable(servable), request, Deadlines.deliveryOptions(remainingMillis))
+        .map(reply -> new Served<>(reply.body(), servable));
+  }
+
+  private static boolean isUnserved(Throwable failure) {
+    return failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
   }
 }

@@ -91,16 +91,15 @@ public final class OpenInferenceRestApi {
   }
 
   private Future<Reply> infer(RoutingContext ctx) {
-    long started = System.nanoTime();
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
     ServableRecord servable = resolve(ctx);
     OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
     var request = infer.request().setModelSpec(ModelSpec.newBuilder()
         .setName(servable.id().name())
         .setVersion(Int64Value.of(servable.id().version()))
         .setSignatureName(infer.signatureName())).build();
-    long remaining = timeoutMillis - (System.nanoTime() - started) / 1_000_000;
-    return workers.<PredictResponse>request(servable.id(), request, remaining)
-        .map(response -> Reply.ok(OpenInferenceJson.write(response, infer.id()), servable.id()));
+    return workers.<PredictResponse>request(() -> resolve(ctx).id(), request, deadline)
+        .map(served -> Reply.ok(OpenInferenceJson.write(served.response(), infer.id()), served.servable()));
   }
 
   private ServableRecord resolve(RoutingContext ctx) {

@@ -20,6 +20,8 @@ import java.util.function.Function;
 final class RestEndpoints {
 
   static final String ENTRYPOINT = "REST";
+  /** Names the version that answered, whatever the request asked for. */
+  static final String MODEL_VERSION_HEADER = "x-model-version";
   private static final String JSON = "application/json";
 
   private final ModelRegistry registry;
@@ -42,6 +44,9 @@ final class RestEndpoints {
       reply.onComplete(result -> {
         if (result.succeeded()) {
           Reply ok = result.result();
+          if (ok.servedBy() != null) {
+            ctx.response().putHeader(MODEL_VERSION_HEADER, Long.toString(ok.servedBy().version()));
+          }
           send(ctx.response(), ok.httpStatus(), ok.body());
           String version = ok.servedBy() == null ? RequestMetrics.UNKNOWN : Long.toString(ok.servedBy().version());
           metrics.record(modelTag(ctx), version, api, ENTRYPOINT, StatusCode.OK, started);

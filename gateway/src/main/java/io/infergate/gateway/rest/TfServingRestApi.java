@@ -62,14 +62,14 @@ public final class TfServingRestApi {
   }
 
   private Future<Reply> predict(RoutingContext ctx) {
-    long started = System.nanoTime();
+    long deadline = deadline();
     ServableRecord servable = resolve(ctx);
     PredictJson.Body body = PredictJson.parse(RestEndpoints.body(ctx));
     PredictRequest request = body.toRequest(
         PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())),
         name -> Signatures.find(servable.signatures(), name));
-    return workers.<PredictResponse>request(servable.id(), request, remaining(started))
-        .map(response -> Reply.ok(PredictJson.write(response, body.rowFormat()), servable.id()));
+    return workers.<PredictResponse>request(() -> resolve(ctx).id(), request, deadline)
+        .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
   }
 
   private Future<Reply> classify(RoutingContext ctx) {
@@ -87,12 +87,12 @@ public final class TfServingRestApi {
   /** Classify and regress: tf.Examples in, one result per example back. */
   private <Q, R> Future<Reply> examples(RoutingContext ctx, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
-    long started = System.nanoTime();
+    long deadline = deadline();
     ServableRecord servable = resolve(ctx);
     ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
     Q message = request.apply(spec(servable.id(), body.signatureName()), body.input());
-    return workers.<R>request(servable.id(), message, remaining(started))
-        .map(response -> Reply.ok(write.apply(response), servable.id()));
+    return workers.<R>request(() -> resolve(ctx).id(), message, deadline)
+        .map(served -> Reply.ok(write.apply(served.response()), served.servable()));
   }
 
   private Future<Reply> metadata(RoutingContext ctx) {
@@ -138,7 +138,7 @@ public final class TfServingRestApi {
         .setSignatureName(signatureName).build();
   }
 
-  private long remaining(long startedNanos) {
-    return timeoutMillis - (System.nanoTime() - startedNanos) / 1_000_000;
+  private long deadline() {
+    return System.nanoTime() + timeoutMillis * 1_000_000;
   }
 }

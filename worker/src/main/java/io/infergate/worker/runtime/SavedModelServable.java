@@ -6,7 +6,6 @@ import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.ClassificationRequest;
 import io.infergate.proto.serving.ClassificationResponse;
-import io.infergate.proto.serving.Input;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
@@ -16,15 +15,17 @@ import io.infergate.proto.serving.SignatureDefMap;
 import com.google.protobuf.Int64Value;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.Set;
+import java.util.TreeSet;
 import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.proto.RunMetadata;
+import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorProto;
@@ -68,44 +69,69 @@ public final class SavedModelServable implements AutoCloseable {
     return signatures;
   }
 
+  /**
+   * Validates a PredictRequest, ClassificationRequest or RegressionRequest against its
+   * signature and turns it into a call that can run alone or batched. Cheap: no TF work.
+   */
+  public PreparedCall prepare(Object request) {
+    if (request instanceof PredictRequest predict) {
+      return preparePredict(predict);
+    }
+    if (request instanceof ClassificationRequest classify) {
+      String name = signatureName(classify.getModelSpec());
+      ExampleBatch batch = ExampleBatch.of(classify.getInput());
+      return new PreparedCall(exampleRun(name, MethodNames.CLASSIFY, batch), outputs ->
+          ClassificationResponse.newBuilder()
+              .setResult(ExampleResults.classification(outputs, batch.size()))
+              .setModelSpec(servedSpec(name)).build());
+    }
+    if (request instanceof RegressionRequest regress) {
+      String name = signatureName(regress.getModelSpec());
+      ExampleBatch batch = ExampleBatch.of(regress.getInput());
+      return new PreparedCall(exampleRun(name, MethodNames.REGRESS, batch), outputs ->
+          RegressionResponse.newBuilder()
+              .setResult(ExampleResults.regression(outputs, batch.size()))
+              .setModelSpec(servedSpec(name)).build());
+    }
+    throw ServingException.invalidArgument("Unsupported request type " + request.getClass().getName());
+  }
+
+  /** Prepares and runs a request on the calling thread, unbatched. */
+  public com.google.protobuf.Message call(Object request) {
+    PreparedCall call = prepare(request);
+    return call.finish(run(call.run()));
+  }
+
   public PredictResponse predict(PredictRequest request) {
-    String name = signatureName(request.getModelSpec());
-    SignatureDef signature = signature(name);
-    SignatureValidator.validateInputs(name, signature, request.getInputsMap());
-    Collection<String> outputs = request.getOutputFilterCount() == 0
-        ? signature.getOutputsMap().keySet()
-        : checkedOutputFilter(name, signature, request.getOutputFilterList());
-    return PredictResponse.newBuilder()
-        .putAllOutputs(run(signature, request.getInputsMap(), outputs))
-        .setModelSpec(servedSpec(name))
-        .build();
+    return (PredictResponse) call(request);
   }
 
   public ClassificationResponse classify(ClassificationRequest request) {
-    String name = signatureName(request.getModelSpec());
-    return ClassificationResponse.newBuilder()
-        .setResult(runExamples(name, MethodNames.CLASSIFY, request.getInput(), ExampleResults::classification))
-        .setModelSpec(servedSpec(name))
-        .build();
+    return (ClassificationResponse) call(request);
   }
 
   public RegressionResponse regress(RegressionRequest request) {
-    String name = signatureName(request.getModelSpec());
-    return RegressionResponse.newBuilder()
-        .setResult(runExamples(name, MethodNames.REGRESS, request.getInput(), ExampleResults::regression))
-        .setModelSpec(servedSpec(name))
-        .build();
+    return (RegressionResponse) call(request);
   }
 
-  /** Runs a classify or regress signature over serialized tf.Examples and reads its outputs. */
-  private <R> R runExamples(String name, String method, Input input,
-                            BiFunction<Map<String, TensorProto>, Integer, R> toResult) {
+  private PreparedCall preparePredict(PredictRequest request) {
+    String name = signatureName(request.getModelSpec());
+    SignatureDef signature = signature(name);
+    SignatureValidator.validateInputs(name, signature, request.getInputsMap());
+    List<String> outputs = request.getOutputFilterCount() == 0
+        ? List.copyOf(signature.getOutputsMap().keySet())
+        : checkedOutputFilter(name, signature, request.getOutputFilterList());
+    SignatureRun run = new SignatureRun(name, signature, request.getInputsMap(), outputs);
+    return new PreparedCall(run, result -> PredictResponse.newBuilder()
+        .putAllOutputs(result).setModelSpec(servedSpec(name)).build());
+  }
+
+  /** A classify or regress signature over the serialized tf.Examples. */
+  private SignatureRun exampleRun(String name, String method, ExampleBatch batch) {
     SignatureDef signature = methodSignature(name, method);
-    ExampleBatch batch = ExampleBatch.of(input);
-    Map<String, TensorProto> outputs = run(signature,
+    return new SignatureRun(name, signature,
         Map.of(ExampleBatch.inputAlias(name, signature), batch.serialized()),
-        signature.getOutputsMap().keySet());
-    return toResult.apply(outputs, batch.size());
+        List.copyOf(signature.getOutputsMap().keySet()));
   }
 
   /** Frees the model's native memory. */
@@ -114,8 +140,30 @@ public final class SavedModelServable implements AutoCloseable {
     bundle.close();
   }
 
-  private Map<String, TensorProto> run(SignatureDef signature, Map<String, TensorProto> inputs,
-                                       Collection<String> outputAliases) {
+  /** Runs a signature call; blocks for as long as TensorFlow takes. */
+  public Map<String, TensorProto> run(SignatureRun call) {
+    return execute(call, null).outputs();
+  }
+
+  /**
+   * Runs a call with full tracing and returns the devices its ops ran on (for example
+   * /job:localhost/replica:0/task:0/device:GPU:0), so a load can log where the model runs.
+   */
+  public Set<String> devices(SignatureRun call) {
+    RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
+    RunMetadata metadata = execute(call, trace).metadata();
+    Set<String> devices = new TreeSet<>();
+    if (metadata != null) {
+      metadata.getStepStats().getDevStatsList().forEach(stats -> devices.add(stats.getDevice()));
+    }
+    return devices;
+  }
+
+  private record Execution(Map<String, TensorProto> outputs, RunMetadata metadata) {}
+
+  private Execution execute(SignatureRun call, RunOptions options) {
+    SignatureDef signature = call.signature();
+    Map<String, TensorProto> inputs = call.inputs();
     List<Tensor> fed = new ArrayList<>(inputs.size());
     try {
       Session.Runner runner = bundle.session().runner();
@@ -124,16 +172,19 @@ public final class SavedModelServable implements AutoCloseable {
         fed.add(tensor);
         runner.feed(signature.getInputsMap().get(input.getKey()).getName(), tensor);
       }
-      List<String> aliases = List.copyOf(outputAliases);
+      List<String> aliases = call.outputs();
       for (String alias : aliases) {
         runner.fetch(signature.getOutputsMap().get(alias).getName());
       }
-      try (Result result = runner.run()) {
+      if (options != null) {
+        runner.setOptions(options);
+      }
+      try (Result result = options != null ? runner.runAndFetchMetadata() : runner.run()) {
         Map<String, TensorProto> outputs = new LinkedHashMap<>();
         for (int i = 0; i < aliases.size(); i++) {
           outputs.put(aliases.get(i), TensorProtoConverter.toProto(result.get(i)));
         }
-        return outputs;
+        return new Execution(outputs, result.getMetadata().orElse(null));
       }
     } catch (RuntimeException e) {
       throw TensorFlowErrors.toStatus(e);
@@ -159,8 +210,8 @@ public final class SavedModelServable implements AutoCloseable {
     return signature;
   }
 
-  private static Collection<String> checkedOutputFilter(String name, SignatureDef signature,
-                                                        List<String> filter) {
+  private static List<String> checkedOutputFilter(String name, SignatureDef signature,
+                                                  List<String> filter) {
     for (String alias : filter) {
       TensorInfo info = signature.getOutputsMap().get(alias);
       if (info == null) {
@@ -168,7 +219,7 @@ public final class SavedModelServable implements AutoCloseable {
             + alias + ". Outputs of \"" + name + "\" are " + signature.getOutputsMap().keySet());
       }
     }
-    return new java.util.LinkedHashSet<>(filter);
+    return List.copyOf(new java.util.LinkedHashSet<>(filter));
   }
 
   private ModelSpec servedSpec(String signatureName) {

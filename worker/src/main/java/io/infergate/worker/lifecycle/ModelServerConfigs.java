@@ -1,4 +1,4 @@
-package io.infergate.app;
+package io.infergate.worker.lifecycle;
 
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
@@ -11,23 +11,23 @@ import java.util.HashSet;
 import java.util.Set;
 
 /** Builds and checks the ModelServerConfig, so a bad one stops the server before it starts. */
-final class ModelConfigs {
+public final class ModelServerConfigs {
 
-  private ModelConfigs() {}
+  private ModelServerConfigs() {}
 
   /** The config of --model_name/--model_base_path (single-model mode). */
-  static ModelServerConfig singleModel(String name, String basePath) {
+  public static ModelServerConfig singleModel(String name, String basePath) {
     return ModelServerConfig.newBuilder().setModelConfigList(ModelConfigList.newBuilder()
         .addConfig(ModelConfig.newBuilder().setName(name).setBasePath(basePath).setModelPlatform("tensorflow")))
         .build();
   }
 
-  static ModelServerConfig read(Path file) {
+  public static ModelServerConfig read(Path file) {
     return TextProtoFiles.read(file, ModelServerConfig.getDefaultInstance());
   }
 
   /** Rejects configs that cannot work: no models, unsupported platforms, bad or duplicate names, missing base paths. */
-  static ModelServerConfig validated(ModelServerConfig config) {
+  public static ModelServerConfig validated(ModelServerConfig config) {
     if (config.hasCustomModelConfig()) {
       throw new ConfigException("custom_model_config is not supported; use model_config_list");
     }

@@ -1,0 +1,84 @@
+package io.infergate.worker.batching;
+
+import io.infergate.common.ServableId;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToDoubleFunction;
+
+/** The batching metrics of one servable, tagged by model and version. */
+final class BatchMetrics {
+
+  private static final double[] SIZES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
+  private static final Duration[] WAITS = {
+      Duration.ofNanos(50_000), Duration.ofNanos(100_000), Duration.ofNanos(250_000),
+      Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+      Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(50), Duration.ofMillis(100),
+      Duration.ofMillis(250), Duration.ofSeconds(1)};
+
+  private final MeterRegistry registry;
+  private final Tags tags;
+  private final List<Meter> meters = new ArrayList<>();
+  final Timer queueWait;
+  final Timer runTime;
+  final DistributionSummary batchSize;
+  final DistributionSummary padding;
+  final Counter executions;
+  final Counter inferences;
+  final Counter rejected;
+  final Counter expired;
+
+  private BatchMetrics(MeterRegistry registry, Tags tags) {
+    this.registry = registry;
+    this.tags = tags;
+    queueWait = keep(Timer.builder("infergate.batch.queue.wait").tags(tags)
+        .description("Time a request waited in the batch queue").serviceLevelObjectives(WAITS).register(registry));
+    runTime = keep(Timer.builder("infergate.batch.run").tags(tags)
+        .description("Time TensorFlow took to run one batch").serviceLevelObjectives(WAITS).register(registry));
+    batchSize = keep(DistributionSummary.builder("infergate.batch.size").tags(tags)
+        .description("Rows per executed batch, padding included").serviceLevelObjectives(SIZES).register(registry));
+    padding = keep(DistributionSummary.builder("infergate.batch.padding").tags(tags)
+        .description("Padding rows added to reach an allowed batch size").serviceLevelObjectives(SIZES).register(registry));
+    executions = keep(Counter.builder("infergate.batch.executions").tags(tags)
+        .description("TensorFlow calls made by the batcher").register(registry));
+    inferences = keep(Counter.builder("infergate.batch.inferences").tags(tags)
+        .description("Requests served by those calls").register(registry));
+    rejected = keep(Counter.builder("infergate.batch.rejected").tags(tags)
+        .description("Requests refused because the queue was full or they were too large").register(registry));
+    expired = keep(Counter.builder("infergate.batch.expired").tags(tags)
+        .description("Requests dropped unrun because their deadline passed in the queue").register(registry));
+  }
+
+  static BatchMetrics of(MeterRegistry registry, ServableId servable) {
+    return new BatchMetrics(registry, Tags.of("model", servable.name(), "version", Long.toString(servable.version())));
+  }
+
+  <T> void trackDepth(T queue, ToDoubleFunction<T> depth) {
+    keep(Gauge.builder("infergate.batch.queue.depth", queue, depth).tags(tags)
+        .description("Requests waiting in the batch queue").register(registry));
+  }
+
+  void recordBatch(int requests, long rows, int paddedRows) {
+    executions.increment();
+    inferences.increment(requests);
+    batchSize.record(paddedRows);
+    padding.record(paddedRows - rows);
+  }
+
+  /** Drops this servable's meters once it has unloaded, so tags stay bounded. */
+  void remove() {
+    meters.forEach(registry::remove);
+  }
+
+  private <M extends Meter> M keep(M meter) {
+    meters.add(meter);
+    return meter;
+  }
+}

@@ -1,0 +1,183 @@
+package io.infergate.worker.batching;
+
+import io.infergate.common.ServableId;
+import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
+import io.infergate.worker.runtime.SignatureRun;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * TF Serving's shared batch scheduler: one pool of {@code num_batch_threads} execution
+ * threads serves the batch queues of every servable, taking runnable batches from the queues
+ * in turn. These threads are the worker's TensorFlow threads when batching is on.
+ */
+public final class BatchScheduler implements AutoCloseable {
+
+  final ReentrantLock lock = new ReentrantLock();
+  private final Condition work = lock.newCondition();
+  private final List<BatchQueue> queues = new ArrayList<>();
+  private final List<Thread> threads = new ArrayList<>();
+  private final MeterRegistry meters;
+  private int nextQueue;
+  private boolean shutdown;
+
+  public BatchScheduler(int threadCount, MeterRegistry meters) {
+    this.meters = meters;
+    for (int i = 0; i < threadCount; i++) {
+      Thread thread = new Thread(this::loop, "infergate-batch-" + i);
+      thread.setDaemon(true);
+      threads.add(thread);
+      thread.start();
+    }
+  }
+
+  /** A new queue for one servable; its batches run {@code runner} on a scheduler thread. */
+  public BatchQueue addQueue(ServableId servable, BatchConfig config,
+                             Function<SignatureRun, Map<String, TensorProto>> runner) {
+    lock.lock();
+    try {
+      BatchQueue queue = new BatchQueue(servable, config, runner, this, BatchMetrics.of(meters, servable));
+      queues.add(queue);
+      queue.metrics.trackDepth(queue, BatchQueue::queuedTasks);
+      return queue;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Caller holds the lock. */
+  void workArrived() {
+    work.signal();
+  }
+
+  /** Caller holds the lock. */
+  void removeIfDrained(BatchQueue queue) {
+    if (queue.isDrained()) {
+      queues.remove(queue);
+      queue.metrics.remove();
+      queue.drained.complete(null);
+    }
+  }
+
+  @Override
+  public void close() {
+    lock.lock();
+    try {
+      shutdown = true;
+      work.signalAll();
+    } finally {
+      lock.unlock();
+    }
+    for (Thread thread : threads) {
+      try {
+        thread.join(TimeUnit.SECONDS.toMillis(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  private void loop() {
+    while (true) {
+      BatchQueue queue;
+      Batch batch;
+      lock.lock();
+      try {
+        while (true) {
+          if (shutdown) {
+            return;
+          }
+          long now = System.nanoTime();
+          queue = null;
+          batch = null;
+          for (int i = 0; i < queues.size() && batch == null; i++) {
+            queue = queues.get((nextQueue + i) % queues.size());
+            batch = queue.takeRunnable(now);
+          }
+          if (batch != null) {
+            nextQueue = (queues.indexOf(queue) + 1) % queues.size();
+            queue.running++;
+            work.signal();
+            break;
+          }
+          long next = Long.MAX_VALUE;
+          for (BatchQueue q : queues) {
+            next = Math.min(next, q.nextDeadline());
+          }
+          if (next == Long.MAX_VALUE) {
+            work.await();
+          } else {
+            work.awaitNanos(Math.max(1, next - now));
+          }
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } finally {
+        lock.unlock();
+      }
+      execute(queue, batch);
+      lock.lock();
+      try {
+        queue.running--;
+        removeIfDrained(queue);
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private static void execute(BatchQueue queue, Batch batch) {
+    long now = System.nanoTime();
+    BatchMetrics metrics = queue.metrics;
+    List<BatchTask> live = new ArrayList<>(batch.tasks.size());
+    for (BatchTask task : batch.tasks) {
+      metrics.queueWait.record(now - task.enqueuedNanos, TimeUnit.NANOSECONDS);
+      if (task.deadlineNanos - now < 0) {
+        metrics.expired.increment();
+        task.result.completeExceptionally(new ServingException(StatusCode.DEADLINE_EXCEEDED,
+            "Deadline exceeded while the request waited for its batch"));
+      } else {
+        live.add(task);
+      }
+    }
+    if (live.isEmpty()) {
+      return;
+    }
+    long rows = 0;
+    long[] rowsPerTask = new long[live.size()];
+    List<SignatureRun> runs = new ArrayList<>(live.size());
+    for (int i = 0; i < live.size(); i++) {
+      rowsPerTask[i] = live.get(i).rows;
+      rows += rowsPerTask[i];
+      runs.add(live.get(i).run);
+    }
+    int padded = queue.config.paddedSize(Math.toIntExact(rows));
+    try {
+      boolean alone = runs.size() == 1 && padded == rows;
+      SignatureRun merged = alone ? runs.get(0)
+          : TensorBatcher.merge(runs, padded, queue.config.padVariableLengthInputs());
+      long started = System.nanoTime();
+      Map<String, TensorProto> outputs = queue.runner.apply(merged);
+      metrics.runTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      List<Map<String, TensorProto>> parts = alone ? List.of(outputs)
+          : TensorBatcher.split(outputs, rowsPerTask, padded);
+      metrics.recordBatch(live.size(), rows, padded);
+      for (int i = 0; i < live.size(); i++) {
+        live.get(i).result.complete(parts.get(i));
+      }
+    } catch (RuntimeException e) {
+      ServingException status = ServingException.of(e);
+      live.forEach(task -> task.result.completeExceptionally(status));
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package io.infergate.worker.batching;
+
+import io.infergate.worker.runtime.SignatureRun;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.tensorflow.proto.TensorProto;
+
+/** One request waiting in a batch queue, with the deadline past which it is dropped unrun. */
+final class BatchTask {
+
+  final SignatureRun run;
+  final long rows;
+  final long deadlineNanos;
+  final long enqueuedNanos;
+  final CompletableFuture<Map<String, TensorProto>> result = new CompletableFuture<>();
+
+  BatchTask(SignatureRun run, long rows, long deadlineNanos, long enqueuedNanos) {
+    this.run = run;
+    this.rows = rows;
+    this.deadlineNanos = deadlineNanos;
+    this.enqueuedNanos = enqueuedNanos;
+  }
+}

@@ -1,0 +1,57 @@
+package io.infergate.worker.lifecycle;
+
+import io.infergate.common.ServableId;
+import io.infergate.proto.serving.ModelVersionStatus.State;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Load latency and the current lifecycle state of each version. */
+final class LifecycleMetrics {
+
+  private final MeterRegistry registry;
+  private final Map<ServableId, AtomicInteger> states = new ConcurrentHashMap<>();
+  private final Map<ServableId, Gauge> gauges = new ConcurrentHashMap<>();
+
+  LifecycleMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  void state(ServableId id, State state) {
+    states.computeIfAbsent(id, key -> {
+      AtomicInteger value = new AtomicInteger();
+      gauges.put(key, Gauge.builder("infergate.model.state", value, AtomicInteger::get)
+          .description("Lifecycle state of a version: 10 START, 20 LOADING, 30 AVAILABLE, 40 UNLOADING, 50 END")
+          .tags(tags(key)).register(registry));
+      return value;
+    }).set(state.getNumber());
+  }
+
+  void loaded(ServableId id, long nanos, boolean succeeded) {
+    Timer.builder("infergate.model.load")
+        .description("Time to load and warm up a version, retries included")
+        .tags(tags(id).and("outcome", succeeded ? "success" : "failure"))
+        .serviceLevelObjectives(Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),
+            Duration.ofSeconds(5), Duration.ofSeconds(30), Duration.ofMinutes(2))
+        .register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  void forget(ServableId id) {
+    states.remove(id);
+    Gauge gauge = gauges.remove(id);
+    if (gauge != null) {
+      registry.remove(gauge);
+    }
+  }
+
+  private static Tags tags(ServableId id) {
+    return Tags.of("model", id.name(), "version", Long.toString(id.version()));
+  }
+}
