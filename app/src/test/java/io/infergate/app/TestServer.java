@@ -47,10 +47,13 @@ final class TestServer implements AutoCloseable {
   }
 
   Response send(HttpMethod method, String path, Buffer body) throws Exception {
-    var request = client.request(method, server.restPort(), "localhost", path);
-    Future<HttpResponse<Buffer>> response = body == null ? request.send() : request.sendBuffer(body);
-    HttpResponse<Buffer> result = await(response);
+    HttpResponse<Buffer> result = await(sendAsync(method, path, body));
     return new Response(result.statusCode(), result.bodyAsString());
+  }
+
+  Future<HttpResponse<Buffer>> sendAsync(HttpMethod method, String path, Buffer body) {
+    var request = client.request(method, server.restPort(), "localhost", path);
+    return body == null ? request.send() : request.sendBuffer(body);
   }
 
   static <T> T await(Future<T> future) throws Exception {

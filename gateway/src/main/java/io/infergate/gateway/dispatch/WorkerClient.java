@@ -30,7 +30,7 @@ public final class WorkerClient {
   public <T> Future<Served<T>> request(Supplier<ServableId> route, Object request, long deadlineNanos) {
     ServableId first = route.get();
     return this.<T>send(first, request, deadlineNanos).recover(failure -> {
-      if (isUnserved(failure)) {
+      if (isUnserved(failure, deadlineNanos)) {
         ServableId second = route.get();
         if (!second.equals(first)) {
           return this.<T>send(second, request, deadlineNanos)
@@ -47,7 +47,15 @@ public final class WorkerClient {
         .map(reply -> new Served<>(reply.body(), servable));
   }
 
-  private static boolean isUnserved(Throwable failure) {
-    return failure instanceof ReplyException reply && reply.failureType() == ReplyFailure.NO_HANDLERS;
+  /**
+   * No consumer took the message: none was registered, or the one it reached was unregistered
+   * before handling it (Vert.x then fails the request as timed out, long before its deadline).
+   */
+  private static boolean isUnserved(Throwable failure, long deadlineNanos) {
+    if (!(failure instanceof ReplyException reply)) {
+      return false;
+    }
+    return reply.failureType() == ReplyFailure.NO_HANDLERS
+        || reply.failureType() == ReplyFailure.TIMEOUT && deadlineNanos - System.nanoTime() > 1_000_000;
   }
 }
