@@ -32,6 +32,8 @@ class ServeCommandTest {
       "--model_config_file=/does/not/exist.config                     | 2 | Cannot read /does/not/exist.config",
       "--port=9000 --rest_api_port=9000 --model_base_path=/tmp        | 2 | --port and --rest_api_port must differ",
       "--rest_api_timeout_in_ms=0 --model_base_path=/tmp              | 2 | --rest_api_timeout_in_ms must be positive",
+      "--batching_parameters_file=/tmp/b --model_base_path=/tmp       | 2 | --batching_parameters_file needs --enable_batching",
+      "--per_process_gpu_memory_fraction=1.5 --model_base_path=/tmp   | 2 | --per_process_gpu_memory_fraction must be between 0 and 1",
   })
   void stopsAtStartWithAClearMessage(String args, int exitCode, String message) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -108,5 +110,15 @@ class ServeCommandTest {
     try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", model, "--monitoring_config_file=" + off)) {
       assertThat(server.get("/monitoring/prometheus/metrics").status()).isEqualTo(404);
     }
+  }
+
+  @Test
+  void rejectsBatchingParametersThatCannotWork() throws Exception {
+    Path parameters = Files.writeString(dir.resolve("batching.config"),
+        "max_batch_size { value: 8 } allowed_batch_sizes: 2 allowed_batch_sizes: 4");
+    assertThatThrownBy(() -> TestServer.options("--model_base_path=/tmp", "--enable_batching",
+        "--batching_parameters_file=" + parameters))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("The last entry of allowed_batch_sizes (4) must equal max_batch_size (8)");
   }
 }

@@ -23,7 +23,8 @@ final class TensorValues {
   private TensorValues(TensorProto tensor) {
     this.tensor = tensor;
     this.content = tensor.getTensorContent().isEmpty() ? null
-        : tensor.getTensorContent().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        // slice(): a ByteString cut from a larger one starts mid-array, and reads here are absolute.
+        : tensor.getTensorContent().asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
     this.dims = tensor.getTensorShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
     long product = 1;
     for (long dim : dims) {

@@ -90,6 +90,15 @@ class PredictJsonTest {
   }
 
   @Test
+  void writesTensorsWhoseContentIsASliceOfALargerBuffer() {
+    TensorProto whole = floats(new float[] {1, 2, 3, 4}, 4);
+    TensorProto lastTwo = whole.toBuilder().setTensorShape(JsonTensorBuilder.shapeProto(new long[] {2}))
+        .setTensorContent(whole.getTensorContent().substring(8, 16)).build();
+    assertThat(new String(PredictJson.write(PredictResponse.newBuilder().putOutputs("y", lastTwo).build(), true),
+        StandardCharsets.UTF_8)).isEqualTo("{\"predictions\":[3.0,4.0]}");
+  }
+
+  @Test
   void refusesRowsWhenOutputsDisagreeOnTheBatchSize() {
     PredictResponse response = PredictResponse.newBuilder()
         .putOutputs("a", floats(new float[] {1, 2}, 2)).putOutputs("b", floats(new float[] {1}, 1)).build();
