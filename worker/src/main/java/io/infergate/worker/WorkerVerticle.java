@@ -82,13 +82,6 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
     });
   }
 
-  /** Replaces the served models (a config reload); label errors fail it and change nothing else. */
-  public Future<Void> reload(ModelServerConfig config) {
-    ModelServerConfig validated = ModelServerConfigs.validated(config);
-    currentConfig = validated;
-    return manager.apply(validated, true);
-  }
-
   private void startPolling() {
     if (options.fileSystemPollSeconds() > 0) {
       vertx.setPeriodic(options.fileSystemPollSeconds() * 1000L, id -> manager.pollFileSystem());

@@ -1,0 +1,98 @@
+package io.infergate.loadtest;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Histogram;
+
+/**
+ * An open-loop HTTP load generator: requests are sent on a fixed schedule whatever the server
+ * does, and each latency is measured from the moment the request was due, not from when it
+ * could be sent. A closed loop (N clients waiting for answers) slows down with the server and
+ * hides its queueing; this one does not.
+ *
+ * <p>Usage: {@code OpenLoopLoad URL BODY_FILE SECONDS RATE [RATE...]}; prints one CSV line per
+ * rate: offered/s, achieved/s, p50 ms, p90 ms, p99 ms, max ms, errors. A first, unreported
+ * five seconds at the first rate warm the generator and the server up.
+ */
+public final class OpenLoopLoad {
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 4) {
+      System.err.println("usage: OpenLoopLoad URL BODY_FILE SECONDS RATE [RATE...]");
+      System.exit(2);
+    }
+    URI url = URI.create(args[0]);
+    Buffer body = Buffer.buffer(Files.readAllBytes(Path.of(args[1])));
+    int seconds = Integer.parseInt(args[2]);
+    Vertx vertx = Vertx.vertx();
+    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
+        new PoolOptions().setHttp1MaxSize(256));
+    System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors");
+    try {
+      // The generator's own cold start (JIT, connection pool) would show up as server latency.
+      run(vertx, client, url, body, Integer.parseInt(args[3]), 5);
+      for (int i = 3; i < args.length; i++) {
+        System.out.println(run(vertx, client, url, body, Integer.parseInt(args[i]), seconds));
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static String run(Vertx vertx, HttpClient client, URI url, Buffer body, int rate, int seconds)
+      throws InterruptedException {
+    Histogram latencies = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    AtomicLong errors = new AtomicLong();
+    long total = (long) rate * seconds;
+    CountDownLatch done = new CountDownLatch(Math.toIntExact(total));
+    RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost())
+        .setPort(url.getPort()).setURI(url.getRawPath()).putHeader("content-type", "application/json");
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+    double intervalNanos = 1e9 / rate;
+    long[] sent = {0};
+    long timer = vertx.setPeriodic(1, id -> {
+      long now = System.nanoTime();
+      while (sent[0] < total) {
+        long due = start + (long) (sent[0] * intervalNanos);
+        if (due > now) {
+          break;
+        }
+        sent[0]++;
+        client.request(request)
+            .compose(req -> req.send(body))
+            .compose(response -> response.body().map(response.statusCode()))
+            .onComplete(result -> {
+              synchronized (latencies) {
+                latencies.recordValue(Math.max(0, (System.nanoTime() - due) / 1_000));
+              }
+              if (result.failed() || result.result() != 200) {
+                errors.incrementAndGet();
+              }
+              done.countDown();
+            });
+      }
+    });
+    boolean finished = done.await(seconds + 60L, TimeUnit.SECONDS);
+    vertx.cancelTimer(timer);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long answered = total - done.getCount();
+    synchronized (latencies) {
+      return String.format(Locale.ROOT, "%d,%.0f,%.2f,%.2f,%.2f,%.2f,%d%s", rate, answered / elapsed,
+          latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(90) / 1000.0,
+          latencies.getValueAtPercentile(99) / 1000.0, latencies.getMaxValue() / 1000.0,
+          errors.get() + (total - answered), finished ? "" : " (unfinished)");
+    }
+  }
+}
