@@ -26,11 +26,13 @@ public final class InfergateServer {
   private final Vertx vertx;
   private final ModelRegistry registry;
   private final int restPort;
+  private final int grpcPort;
 
-  private InfergateServer(Vertx vertx, ModelRegistry registry, int restPort) {
+  private InfergateServer(Vertx vertx, ModelRegistry registry, int restPort, int grpcPort) {
     this.vertx = vertx;
     this.registry = registry;
     this.restPort = restPort;
+    this.grpcPort = grpcPort;
   }
 
   static Future<InfergateServer> start(ServeOptions options) {
@@ -49,8 +51,10 @@ public final class InfergateServer {
           return gateway;
         }, new DeploymentOptions().setInstances(options.eventLoops())))
         .map(gateways -> {
-          InfergateServer server = new InfergateServer(vertx, registry, firstGateway.get().actualPort());
-          LOG.info("Infergate is serving the REST API on port {}", server.restPort());
+          GatewayVerticle gateway = firstGateway.get();
+          InfergateServer server = new InfergateServer(vertx, registry, gateway.actualPort(), gateway.actualGrpcPort());
+          LOG.info("Infergate is serving REST on port {} and gRPC on port {}", server.restPort(),
+              server.grpcPort() == 0 ? "(off)" : server.grpcPort());
           return server;
         })
         .recover(failure -> {
@@ -62,6 +66,11 @@ public final class InfergateServer {
 
   public int restPort() {
     return restPort;
+  }
+
+  /** The gRPC port, 0 when gRPC is off. */
+  public int grpcPort() {
+    return grpcPort;
   }
 
   public ModelRegistry registry() {

@@ -25,8 +25,12 @@ final class ServeFlags {
   private static final int CORES = Runtime.getRuntime().availableProcessors();
 
   @Option(names = "--port", defaultValue = "${env:INFERGATE_PORT:-8500}",
-      description = "gRPC port (the gRPC API arrives in a later release; the port is checked now). Default: ${DEFAULT-VALUE}")
+      description = "gRPC port (TF Serving's and the Open Inference Protocol's gRPC APIs); 0 = no gRPC. Default: ${DEFAULT-VALUE}")
   int port;
+
+  @Option(names = "--grpc_max_message_size", defaultValue = "${env:INFERGATE_GRPC_MAX_MESSAGE_SIZE:-67108864}",
+      description = "Largest gRPC request message in bytes; larger ones fail with RESOURCE_EXHAUSTED. Default: ${DEFAULT-VALUE}")
+  long grpcMaxMessageSize;
 
   @Option(names = "--rest_api_port", defaultValue = "${env:INFERGATE_REST_API_PORT:-8501}",
       description = "REST port (TF Serving's and the Open Inference Protocol's APIs). 0 picks a free port. Default: ${DEFAULT-VALUE}")
@@ -151,8 +155,8 @@ final class ServeFlags {
     if (restApiTimeoutMs <= 0) {
       throw new ConfigException("--rest_api_timeout_in_ms must be positive");
     }
-    if (maxRequestBodyBytes <= 0) {
-      throw new ConfigException("--max_request_body_bytes must be positive");
+    if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
+      throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
     }
     if (restApiThreads < 0 || numLoadThreads < 0 || numInferenceThreads < 0) {
       throw new ConfigException("Thread counts cannot be negative");
@@ -189,7 +193,7 @@ final class ServeFlags {
     LoaderOptions loader = new LoaderOptions(new SessionOptions(Arrays.asList(tags), session),
         maxLoadRetries, loadRetryIntervalMicros / 1000, warmup, Math.max(1, warmupIterations),
         perModelBatching, allowLabelsForUnavailableModels);
-    return new ServeOptions(port, restApiPort, restApiTimeoutMs, maxRequestBodyBytes,
+    return new ServeOptions(port, restApiPort, restApiTimeoutMs, maxRequestBodyBytes, grpcMaxMessageSize,
         restApiThreads == 0 ? CORES : restApiThreads,
         numInferenceThreads == 0 ? CORES : numInferenceThreads,
         Math.max(1, numLoadThreads),

@@ -14,6 +14,7 @@ record ServeOptions(
     int restPort,
     long restTimeoutMillis,
     long maxRequestBodyBytes,
+    long grpcMaxMessageBytes,
     int eventLoops,
     int inferenceThreads,
     int loadThreads,
@@ -33,8 +34,8 @@ record ServeOptions(
   }
 
   GatewayOptions gateway(String serverVersion) {
-    return new GatewayOptions("0.0.0.0", restPort, restTimeoutMillis, maxRequestBodyBytes,
-        metricsPath(), serverVersion);
+    return new GatewayOptions("0.0.0.0", restPort, grpcPort, restTimeoutMillis, maxRequestBodyBytes,
+        grpcMaxMessageBytes, metricsPath(), serverVersion);
   }
 
   /** Metrics are on by default; a monitoring config can move them or switch them off. */

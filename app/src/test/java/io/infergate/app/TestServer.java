@@ -26,6 +26,13 @@ final class TestServer implements AutoCloseable {
     return new TestServer(await(InfergateServer.start(options(args))));
   }
 
+  /** A port free right now, for servers whose port must be known before they start. */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   static ServeOptions options(String... args) {
     ServeFlags flags = new ServeFlags();
     new CommandLine(flags).parseArgs(args);

@@ -3,13 +3,17 @@ package io.infergate.gateway;
 /**
  * How a gateway listens and answers.
  *
+ * @param grpcPort the gRPC port, 0 for none
+ * @param restTimeoutMillis deadline of a REST request, and of a gRPC call whose client set none
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
  */
 public record GatewayOptions(
     String host,
     int restPort,
+    int grpcPort,
     long restTimeoutMillis,
     long maxRequestBodyBytes,
+    long grpcMaxMessageBytes,
     String metricsPath,
     String serverVersion) {
 }

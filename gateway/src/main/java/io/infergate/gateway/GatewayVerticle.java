@@ -1,6 +1,8 @@
 package io.infergate.gateway;
 
 import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.grpc.GrpcApi;
+import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.rest.RestServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -18,6 +20,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final ModelRegistry registry;
   private final PrometheusMeterRegistry prometheus;
   private HttpServer server;
+  private HttpServer grpc;
 
   public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus) {
     this.options = options;
@@ -27,15 +30,30 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    RequestMetrics metrics = new RequestMetrics(prometheus);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.restPort())
         .setCompressionSupported(false));
-    return server.requestHandler(RestServer.router(vertx, options, registry, prometheus)).listen();
+    Future<?> rest = server.requestHandler(RestServer.router(vertx, options, registry, prometheus, metrics)).listen();
+    if (options.grpcPort() == 0) {
+      return rest;
+    }
+    grpc = vertx.createHttpServer(new HttpServerOptions()
+        .setHost(options.host())
+        .setPort(options.grpcPort())
+        .setUseAlpn(false)
+        .setHttp2ClearTextEnabled(true));
+    return Future.all(rest, grpc.requestHandler(GrpcApi.server(vertx, options, registry, metrics)).listen());
   }
 
-  /** The port actually bound (useful when the configured port is 0). */
+  /** The REST port actually bound (useful when the configured port is 0). */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The gRPC port actually bound, or 0 when gRPC is off. */
+  public int actualGrpcPort() {
+    return grpc == null ? 0 : grpc.actualPort();
   }
 }

@@ -10,6 +10,11 @@ import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
+import io.infergate.proto.serving.ReloadConfigRequest;
+import io.infergate.proto.serving.ReloadConfigResponse;
+import io.infergate.proto.serving.StatusProto;
+import io.infergate.common.config.ConfigException;
+import org.tensorflow.proto.error.Code;
 import io.infergate.worker.batching.BatchConfig;
 import io.infergate.worker.batching.BatchQueue;
 import io.infergate.worker.batching.BatchScheduler;
@@ -48,7 +53,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   private WorkerExecutor loading;
   private BatchScheduler scheduler;
   private ModelManager manager;
-  private ModelServerConfig currentConfig;
+  private ModelServerConfig lastFileConfig;
 
   public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters) {
     this.options = options;
@@ -65,8 +70,12 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       scheduler = new BatchScheduler(threads, meters);
     }
     manager = new ModelManager(vertx, registry, this, loading, options.loader(), meters);
-    currentConfig = options.modelConfig();
-    return manager.apply(currentConfig, true)
+    lastFileConfig = options.modelConfig();
+    vertx.eventBus().<ReloadConfigRequest>consumer(Addresses.RELOAD_CONFIG, message -> reload(message.body().getConfig())
+        .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()
+            .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
+        .onFailure(failure -> BusFailures.reply(message, failure)));
+    return manager.apply(options.modelConfig(), true)
         .onSuccess(v -> startPolling())
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
   }
@@ -80,6 +89,23 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       inference.close();
       loading.close();
     });
+  }
+
+  /**
+   * Realises a config sent by a client (gRPC's HandleReloadConfigRequest): a config that does not
+   * validate is refused whole (INVALID_ARGUMENT); a label on a version that is not available
+   * fails the call (FAILED_PRECONDITION) once the models themselves have been applied.
+   */
+  private Future<Void> reload(ModelServerConfig config) {
+    ModelServerConfig validated;
+    try {
+      validated = ModelServerConfigs.validated(config);
+    } catch (ConfigException e) {
+      return Future.failedFuture(ServingException.invalidArgument(e.getMessage()));
+    }
+    LOG.info("Applying a model config sent by a client ({} models)", validated.getModelConfigList().getConfigCount());
+    return manager.apply(validated, true).recover(failure -> Future.failedFuture(failure instanceof ConfigException
+        ? new ServingException(StatusCode.FAILED_PRECONDITION, failure.getMessage()) : failure));
   }
 
   private void startPolling() {
@@ -97,9 +123,10 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
         .onFailure(failure -> LOG.error("Ignoring the changed model config {}: {}", options.modelConfigFile(),
             failure.getMessage()))
         .onSuccess(config -> {
-          if (!config.equals(currentConfig)) {
+          // Only a change of the file is applied, so a config sent by a client is not undone.
+          if (!config.equals(lastFileConfig)) {
             LOG.info("Model config {} changed; applying it", options.modelConfigFile());
-            currentConfig = config;
+            lastFileConfig = config;
             manager.apply(config, false);
           }
         });

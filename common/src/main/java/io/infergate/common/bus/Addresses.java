@@ -7,6 +7,9 @@ public final class Addresses {
 
   private static final String SERVABLE_PREFIX = "infergate.servable.";
 
+  /** Where a worker takes a new ModelServerConfig (gRPC's HandleReloadConfigRequest). */
+  public static final String RELOAD_CONFIG = "infergate.worker.reload-config";
+
   private Addresses() {}
 
   /** Where one servable's worker takes predict, classify and regress requests. */

@@ -6,6 +6,8 @@ import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
 import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
+import io.infergate.proto.serving.ReloadConfigRequest;
+import io.infergate.proto.serving.ReloadConfigResponse;
 import io.vertx.core.eventbus.EventBus;
 import java.util.List;
 
@@ -18,7 +20,9 @@ public final class BusCodecs {
       new ProtoMessageCodec<>(ClassificationRequest.class, ClassificationRequest.parser()),
       new ProtoMessageCodec<>(ClassificationResponse.class, ClassificationResponse.parser()),
       new ProtoMessageCodec<>(RegressionRequest.class, RegressionRequest.parser()),
-      new ProtoMessageCodec<>(RegressionResponse.class, RegressionResponse.parser()));
+      new ProtoMessageCodec<>(RegressionResponse.class, RegressionResponse.parser()),
+      new ProtoMessageCodec<>(ReloadConfigRequest.class, ReloadConfigRequest.parser()),
+      new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()));
 
   private BusCodecs() {}
 

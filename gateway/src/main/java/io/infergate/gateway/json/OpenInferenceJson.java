@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
+import io.infergate.gateway.protocol.OpenInferenceTypes;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorProto;
@@ -210,9 +210,7 @@ public final class OpenInferenceJson {
       json.writeStartObject();
       json.writeStringField("name", info.getKey());
       json.writeStringField("datatype", OpenInferenceTypes.toDatatype(info.getValue().getDtype()));
-      long[] dims = info.getValue().getTensorShape().getUnknownRank() ? new long[] {-1}
-          : info.getValue().getTensorShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
-      writeShape(json, dims);
+      writeShape(json, OpenInferenceTypes.shape(info.getValue()));
       json.writeEndObject();
     }
     json.writeEndArray();
@@ -237,40 +235,5 @@ public final class OpenInferenceJson {
       json.writeBooleanField("ready", ready);
       json.writeEndObject();
     });
-  }
-
-  /** Tensor types of the Open Inference Protocol and their TF dtypes. */
-  static final class OpenInferenceTypes {
-    private OpenInferenceTypes() {}
-
-    static DataType toDataType(String datatype, String input) {
-      return switch (datatype) {
-        case "FP32" -> DataType.DT_FLOAT;
-        case "FP64" -> DataType.DT_DOUBLE;
-        case "INT32" -> DataType.DT_INT32;
-        case "INT64" -> DataType.DT_INT64;
-        case "BOOL" -> DataType.DT_BOOL;
-        case "BYTES" -> DataType.DT_STRING;
-        default -> throw ServingException.invalidArgument("Input '" + input + "' has datatype " + datatype
-            + "; supported are FP32, FP64, INT32, INT64, BOOL and BYTES");
-      };
-    }
-
-    static String toDatatype(DataType dtype) {
-      return switch (dtype) {
-        case DT_FLOAT -> "FP32";
-        case DT_DOUBLE -> "FP64";
-        case DT_INT32 -> "INT32";
-        case DT_INT64 -> "INT64";
-        case DT_BOOL -> "BOOL";
-        case DT_STRING -> "BYTES";
-        case DT_INT8 -> "INT8";
-        case DT_INT16 -> "INT16";
-        case DT_UINT8 -> "UINT8";
-        case DT_HALF -> "FP16";
-        case DT_BFLOAT16 -> "BF16";
-        default -> dtype.name();
-      };
-    }
   }
 }

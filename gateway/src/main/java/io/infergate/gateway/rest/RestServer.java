@@ -16,9 +16,9 @@ public final class RestServer {
   private RestServer() {}
 
   public static Router router(Vertx vertx, GatewayOptions options, ModelRegistry registry,
-                              PrometheusMeterRegistry prometheus) {
+                              PrometheusMeterRegistry prometheus, RequestMetrics metrics) {
     Router router = Router.router(vertx);
-    RestEndpoints endpoints = new RestEndpoints(registry, new RequestMetrics(prometheus));
+    RestEndpoints endpoints = new RestEndpoints(registry, metrics);
     WorkerClient workers = new WorkerClient(vertx.eventBus());
 
     router.route().method(HttpMethod.POST)

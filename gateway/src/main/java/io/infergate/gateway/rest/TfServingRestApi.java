@@ -4,13 +4,12 @@ import com.google.protobuf.Int64Value;
 import io.infergate.common.ServableId;
 import io.infergate.common.Signatures;
 import io.infergate.common.registry.ModelRegistry;
-import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
-import io.infergate.common.status.ServingException;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.json.ExampleJson;
 import io.infergate.gateway.json.PredictJson;
 import io.infergate.gateway.json.ProtoJson;
+import io.infergate.gateway.protocol.ModelQueries;
 import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
@@ -18,21 +17,16 @@ import io.infergate.proto.serving.ClassificationResponse;
 import io.infergate.proto.serving.GetModelStatusResponse;
 import io.infergate.proto.serving.Input;
 import io.infergate.proto.serving.ModelSpec;
-import io.infergate.proto.serving.ModelVersionStatus;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
 import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
-import io.infergate.proto.serving.StatusProto;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Collection;
-import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import org.tensorflow.proto.error.Code;
 
 /** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
 public final class TfServingRestApi {
@@ -97,32 +91,14 @@ public final class TfServingRestApi {
 
   private Future<Reply> metadata(RoutingContext ctx) {
     ServableRecord servable = resolve(ctx);
-    ModelSpec spec = ModelSpec.newBuilder().setName(servable.id().name())
-        .setVersion(Int64Value.of(servable.id().version())).build();
-    return Future.succeededFuture(Reply.ok(ProtoJson.metadata(spec, servable.signatures()), servable.id()));
+    return Future.succeededFuture(Reply.ok(ProtoJson.metadata(ModelQueries.spec(servable), servable.signatures()),
+        servable.id()));
   }
 
   /** All versions of the model, or the one a version or label names, in whatever state. */
   private Future<Reply> status(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
-    VersionSelector selector = selector(ctx);
-    ModelView view = ServableResolver.model(registry.snapshot(), model, selector);
-    Collection<ServableRecord> records = selector instanceof VersionSelector.Latest
-        ? view.versions().descendingMap().values()
-        : List.of(selector.select(view).orElseThrow(() -> ServableResolver.notFound(model, selector)));
-    if (records.isEmpty()) {
-      throw ServingException.notFound("Could not find any versions of model " + model);
-    }
-    GetModelStatusResponse.Builder response = GetModelStatusResponse.newBuilder();
-    for (ServableRecord record : records) {
-      response.addModelVersionStatus(ModelVersionStatus.newBuilder()
-          .setVersion(record.id().version())
-          .setState(record.state())
-          .setStatus(StatusProto.newBuilder()
-              .setErrorCode(Code.forNumber(record.errorCode().number()))
-              .setErrorMessage(record.errorMessage())));
-    }
-    return Future.succeededFuture(Reply.ok(ProtoJson.status(response.build()), null));
+    GetModelStatusResponse status = ModelQueries.status(registry.snapshot(), ctx.pathParam("model"), selector(ctx));
+    return Future.succeededFuture(Reply.ok(ProtoJson.status(status), null));
   }
 
   private ServableRecord resolve(RoutingContext ctx) {

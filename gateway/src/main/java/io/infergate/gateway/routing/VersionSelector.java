@@ -56,6 +56,14 @@ public sealed interface VersionSelector {
     }
   }
 
+  /** From a gRPC ModelSpec: its version, else its version label, else the latest. */
+  static VersionSelector of(io.infergate.proto.serving.ModelSpec spec) {
+    if (spec.hasVersion()) {
+      return new Specific(spec.getVersion().getValue());
+    }
+    return spec.getVersionLabel().isEmpty() ? LATEST : new Label(spec.getVersionLabel());
+  }
+
   /** From the optional {@code versions/{v}} or {@code labels/{l}} path segments. */
   static VersionSelector of(String version, String label) {
     if (version != null && !version.isEmpty()) {

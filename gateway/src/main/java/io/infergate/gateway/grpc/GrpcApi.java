@@ -1,0 +1,45 @@
+package io.infergate.gateway.grpc;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.metrics.RequestMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.reflection.ReflectionService;
+import io.vertx.grpc.server.GrpcServer;
+import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.function.Supplier;
+
+/**
+ * The gRPC server: TF Serving's PredictionService and ModelService, the Open Inference
+ * Protocol's GRPCInferenceService, grpc.health.v1.Health (serving when every configured model
+ * has an available version) and server reflection, so standard gRPC tools work.
+ */
+public final class GrpcApi {
+
+  private GrpcApi() {}
+
+  public static GrpcServer server(Vertx vertx, GatewayOptions options, ModelRegistry registry, RequestMetrics metrics) {
+    GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
+        .setMaxMessageSize(options.grpcMaxMessageBytes())
+        .setScheduleDeadlineAutomatically(false));
+    UnaryCalls calls = new UnaryCalls(registry, metrics, options.restTimeoutMillis());
+    WorkerClient workers = new WorkerClient(vertx.eventBus());
+    TfServingGrpc tfServing = new TfServingGrpc(registry, workers, vertx.eventBus(), calls);
+    OpenInferenceGrpc openInference = new OpenInferenceGrpc(registry, workers, calls, options.serverVersion());
+    Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(registry.snapshot().allModelsReady());
+    HealthService health = HealthService.create(vertx)
+        .register("", ready)
+        .register(TfServingGrpc.PREDICTION, ready)
+        .register(TfServingGrpc.MODEL, () -> Future.succeededFuture(true))
+        .register(OpenInferenceGrpc.SERVICE, ready);
+    return server
+        .addService(tfServing.predictionService())
+        .addService(tfServing.modelService())
+        .addService(openInference.service())
+        .addService(health)
+        .addService(ReflectionService.v1());
+  }
+}

@@ -1,0 +1,93 @@
+package io.infergate.gateway.grpc;
+
+import com.google.protobuf.Message;
+import io.infergate.common.ServableId;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.metrics.RequestMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.server.GrpcServerRequest;
+import java.util.function.Function;
+
+/**
+ * Wraps every unary gRPC method the same way: the client's deadline (or the server's default)
+ * becomes the request's deadline, a failed status becomes the matching gRPC status with its
+ * message, and each call is counted and timed.
+ */
+final class UnaryCalls {
+
+  static final String ENTRYPOINT = "GRPC";
+
+  private final ModelRegistry registry;
+  private final RequestMetrics metrics;
+  private final long defaultTimeoutMillis;
+
+  UnaryCalls(ModelRegistry registry, RequestMetrics metrics, long defaultTimeoutMillis) {
+    this.registry = registry;
+    this.metrics = metrics;
+    this.defaultTimeoutMillis = defaultTimeoutMillis;
+  }
+
+  /** A call's answer and the servable that gave it (null when none did). */
+  record Answer<T>(T response, ServableId servedBy) {
+    static <T> Future<Answer<T>> of(T response) {
+      return Future.succeededFuture(new Answer<>(response, null));
+    }
+  }
+
+  @FunctionalInterface
+  interface Call<Req, Resp> {
+    Future<Answer<Resp>> apply(Req request, long deadlineNanos);
+  }
+
+  static <Req extends Message, Resp extends Message> ServiceMethod<Req, Resp> method(
+      ServiceName service, String name, Req prototype) {
+    return ServiceMethod.server(service, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
+  }
+
+  /**
+   * @param api the method name for metrics
+   * @param modelOf the model a request names, for the metrics tag (only if that model exists)
+   */
+  <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> unary(String api, Function<Req, String> modelOf,
+                                                          Call<Req, Resp> call) {
+    return request -> {
+      long started = System.nanoTime();
+      long timeoutMillis = request.timeout() > 0 ? request.timeout() : defaultTimeoutMillis;
+      long deadline = started + timeoutMillis * 1_000_000;
+      request.handler(message -> {
+        Future<Answer<Resp>> answer;
+        try {
+          answer = call.apply(message, deadline);
+        } catch (RuntimeException e) {
+          answer = Future.failedFuture(e);
+        }
+        answer.onComplete(result -> {
+          String model = modelTag(modelOf.apply(message));
+          if (result.succeeded()) {
+            request.response().end(result.result().response());
+            ServableId served = result.result().servedBy();
+            metrics.record(model, served == null ? RequestMetrics.UNKNOWN : Long.toString(served.version()),
+                api, ENTRYPOINT, StatusCode.OK, started);
+          } else {
+            ServingException status = ServingException.of(result.cause());
+            request.response().status(GrpcStatus.valueOf(status.code().number()))
+                .statusMessage(status.getMessage()).end();
+            metrics.record(model, RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+          }
+        });
+      });
+    };
+  }
+
+  private String modelTag(String model) {
+    return model != null && registry.snapshot().model(model).isPresent() ? model : RequestMetrics.UNKNOWN;
+  }
+}
