@@ -43,7 +43,7 @@ public final class InfergateServer {
     AtomicReference<GatewayVerticle> firstGateway = new AtomicReference<>();
     String version = InfergateServer.class.getPackage().getImplementationVersion();
 
-    return vertx.deployVerticle(new WorkerVerticle(options.worker(), registry, prometheus))
+    return vertx.deployVerticle(new WorkerVerticle(options.worker(), registry, prometheus, LocalModelRegistry.LOCAL_WORKER))
         .compose(worker -> vertx.deployVerticle(() -> {
           GatewayVerticle gateway = new GatewayVerticle(options.gateway(version == null ? "dev" : version),
               registry, prometheus);

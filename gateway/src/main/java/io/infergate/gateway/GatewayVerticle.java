@@ -2,7 +2,6 @@ package io.infergate.gateway;
 
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.grpc.GrpcApi;
-import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.rest.RestServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -30,12 +29,12 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    RequestMetrics metrics = new RequestMetrics(prometheus);
+    GatewayServices services = GatewayServices.create(vertx, registry, prometheus);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.restPort())
         .setCompressionSupported(false));
-    Future<?> rest = server.requestHandler(RestServer.router(vertx, options, registry, prometheus, metrics)).listen();
+    Future<?> rest = server.requestHandler(RestServer.router(vertx, options, services)).listen();
     if (options.grpcPort() == 0) {
       return rest;
     }
@@ -44,7 +43,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setPort(options.grpcPort())
         .setUseAlpn(false)
         .setHttp2ClearTextEnabled(true));
-    return Future.all(rest, grpc.requestHandler(GrpcApi.server(vertx, options, registry, metrics)).listen());
+    return Future.all(rest, grpc.requestHandler(GrpcApi.server(vertx, options, services)).listen());
   }
 
   /** The REST port actually bound (useful when the configured port is 0). */

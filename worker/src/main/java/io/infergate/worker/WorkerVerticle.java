@@ -8,6 +8,7 @@ import io.infergate.common.bus.Deadlines;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.proto.registry.VersionCommand;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.proto.serving.ReloadConfigRequest;
@@ -47,6 +48,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
   private final WorkerOptions options;
   private final ModelRegistry registry;
+  private final String workerId;
   private final MeterRegistry meters;
   private final Map<ServableId, HostedServable> hosted = new ConcurrentHashMap<>();
   private WorkerExecutor inference;
@@ -55,9 +57,11 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   private ModelManager manager;
   private ModelServerConfig lastFileConfig;
 
-  public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters) {
+  /** @param workerId this worker's node id: its servables' addresses end with it */
+  public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters, String workerId) {
     this.options = options;
     this.registry = registry;
+    this.workerId = workerId;
     this.meters = meters;
   }
 
@@ -75,6 +79,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
         .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()
             .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
         .onFailure(failure -> BusFailures.reply(message, failure)));
+    vertx.eventBus().<VersionCommand>consumer(Addresses.VERSION_COMMAND, message ->
+        manager.command(message.body().getModel(), message.body().getVersion(), message.body().getLoad()));
     return manager.apply(options.modelConfig(), true)
         .onSuccess(v -> startPolling())
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
@@ -140,7 +146,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       queue = scheduler.addQueue(servable.id(), config, servable::run);
     }
     HostedServable entry = new HostedServable(servable, queue);
-    entry.consumer = vertx.eventBus().consumer(Addresses.servable(servable.id()), entry::handle);
+    entry.consumer = vertx.eventBus().consumer(Addresses.servable(servable.id(), workerId), entry::handle);
     hosted.put(servable.id(), entry);
     return entry.consumer.completion();
   }

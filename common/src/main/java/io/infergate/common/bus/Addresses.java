@@ -10,10 +10,13 @@ public final class Addresses {
   /** Where a worker takes a new ModelServerConfig (gRPC's HandleReloadConfigRequest). */
   public static final String RELOAD_CONFIG = "infergate.worker.reload-config";
 
+  /** Published to every worker: an operator loads or unloads a version (admin API). */
+  public static final String VERSION_COMMAND = "infergate.worker.version-command";
+
   private Addresses() {}
 
-  /** Where one servable's worker takes predict, classify and regress requests. */
-  public static String servable(ServableId id) {
-    return SERVABLE_PREFIX + id.name() + "/" + id.version();
+  /** Where one worker takes predict, classify and regress requests for one servable. */
+  public static String servable(ServableId id, String worker) {
+    return SERVABLE_PREFIX + id.name() + "/" + id.version() + "@" + worker;
   }
 }

@@ -8,6 +8,7 @@ import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
 import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
+import io.infergate.proto.registry.VersionCommand;
 import io.vertx.core.eventbus.EventBus;
 import java.util.List;
 
@@ -22,7 +23,8 @@ public final class BusCodecs {
       new ProtoMessageCodec<>(RegressionRequest.class, RegressionRequest.parser()),
       new ProtoMessageCodec<>(RegressionResponse.class, RegressionResponse.parser()),
       new ProtoMessageCodec<>(ReloadConfigRequest.class, ReloadConfigRequest.parser()),
-      new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()));
+      new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()),
+      new ProtoMessageCodec<>(VersionCommand.class, VersionCommand.parser()));
 
   private BusCodecs() {}
 

@@ -1,59 +1,33 @@
 package io.infergate.common.registry;
 
-import io.infergate.common.ServableId;
-import io.vertx.core.Future;
-import java.util.HashMap;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.function.UnaryOperator;
+import java.util.concurrent.ConcurrentHashMap;
 
-/** The registry of a single process: writers are serialised, readers see whole snapshots. */
-public final class LocalModelRegistry implements ModelRegistry {
+/** The registry of a single process, where the gateway and the one worker share the JVM. */
+public final class LocalModelRegistry extends StoredModelRegistry {
 
-  private volatile RoutingSnapshot snapshot = RoutingSnapshot.EMPTY;
+  /** The worker id of the in-process worker. */
+  public static final String LOCAL_WORKER = "local";
 
-  @Override
-  public RoutingSnapshot snapshot() {
-    return snapshot;
+  private final Map<String, byte[]> servables = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> models = new ConcurrentHashMap<>();
+
+  public LocalModelRegistry() {
+    super(LOCAL_WORKER);
   }
 
   @Override
-  public Future<Void> publish(ServableRecord record) {
-    ServableId id = record.id();
-    return update(id.name(), model -> {
-      TreeMap<Long, ServableRecord> versions = new TreeMap<>(model.versions());
-      versions.put(id.version(), record);
-      return new ModelView(model.name(), versions, model.labels());
-    });
+  protected Map<String, byte[]> servables() {
+    return servables;
   }
 
   @Override
-  public Future<Void> remove(ServableId id) {
-    return update(id.name(), model -> {
-      TreeMap<Long, ServableRecord> versions = new TreeMap<>(model.versions());
-      versions.remove(id.version());
-      return new ModelView(model.name(), versions, model.labels());
-    });
+  protected Map<String, byte[]> models() {
+    return models;
   }
 
   @Override
-  public Future<Void> setLabels(String model, Map<String, Long> labels) {
-    return update(model, view -> new ModelView(view.name(), view.versions(), labels));
-  }
-
-  @Override
-  public synchronized Future<Void> removeModel(String model) {
-    Map<String, ModelView> models = new HashMap<>(snapshot.models());
-    models.remove(model);
-    snapshot = new RoutingSnapshot(models);
-    return Future.succeededFuture();
-  }
-
-  private synchronized Future<Void> update(String name, UnaryOperator<ModelView> change) {
-    Map<String, ModelView> models = new HashMap<>(snapshot.models());
-    ModelView current = models.getOrDefault(name, new ModelView(name, new TreeMap<>(), Map.of()));
-    models.put(name, change.apply(current));
-    snapshot = new RoutingSnapshot(models);
-    return Future.succeededFuture();
+  protected synchronized io.vertx.core.Future<Void> changed() {
+    return super.changed();
   }
 }

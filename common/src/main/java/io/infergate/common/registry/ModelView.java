@@ -1,14 +1,15 @@
 package io.infergate.common.registry;
 
+import io.infergate.proto.registry.TrafficPolicy;
 import java.util.Collections;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.TreeMap;
 
-/** An immutable view of one model: its servables by version, and its version labels. */
+/** An immutable view of one model: its servables by version, its labels and its traffic policy. */
 public record ModelView(String name, NavigableMap<Long, ServableRecord> versions,
-                        Map<String, Long> labels) {
+                        Map<String, Long> labels, TrafficPolicy traffic) {
 
   public ModelView {
     versions = Collections.unmodifiableNavigableMap(new TreeMap<>(versions));

@@ -30,7 +30,7 @@ class EventBusTest {
 
   @Test
   void handsMessagesOverWithoutACopyInsideOneJvm(Vertx vertx, VertxTestContext test) {
-    String address = Addresses.servable(new ServableId("m", 1));
+    String address = Addresses.servable(new ServableId("m", 1), "worker-1");
     vertx.eventBus().<PredictRequest>consumer(address, message -> {
       test.verify(() -> assertThat(message.body()).isSameAs(REQUEST));
       message.reply(PredictResponse.getDefaultInstance());

@@ -4,47 +4,149 @@ import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
 import io.infergate.common.bus.Deadlines;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.ServingException;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * Sends a request to the worker serving a servable, with the request's remaining deadline.
- * When the servable stopped taking requests between routing and sending (a version
- * transition), the route is resolved again and the request sent once more: inference is
- * idempotent, and this is what keeps version changes free of failed requests.
+ * Sends a request to one of the workers that serve its servable, with the request's remaining
+ * deadline. A request is sent once more, to the servable routed afresh, when its worker turns
+ * out not to take it: no handler (a version transition), or the worker left the cluster while
+ * the request was in flight (noticed from the registry, long before the deadline). Inference
+ * is idempotent, so the retry is safe.
  */
 public final class WorkerClient {
 
-  private final EventBus eventBus;
+  private final Vertx vertx;
+  private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
+  private final AtomicInteger turn = new AtomicInteger();
+  private final ModelRegistry registry;
 
-  public WorkerClient(EventBus eventBus) {
-    this.eventBus = eventBus;
+  public WorkerClient(Vertx vertx, ModelRegistry registry) {
+    this.vertx = vertx;
+    this.registry = registry;
+    registry.onChange(this::failOverDepartedWorkers);
   }
 
   /** A worker's answer and the servable that gave it. */
   public record Served<T>(T response, ServableId servable) {}
 
-  public <T> Future<Served<T>> request(Supplier<ServableId> route, Object request, long deadlineNanos) {
-    ServableId first = route.get();
-    return this.<T>send(first, request, deadlineNanos).recover(failure -> {
-      if (isUnserved(failure, deadlineNanos)) {
-        ServableId second = route.get();
-        if (!second.equals(first)) {
-          return this.<T>send(second, request, deadlineNanos)
-              .recover(again -> Future.failedFuture(BusFailures.toStatus(again, second.toString())));
-        }
+  /** A request waiting for a worker: retried once if that worker goes. */
+  private final class Pending<T> {
+    final Supplier<ServableRecord> route;
+    final Object request;
+    final long deadlineNanos;
+    final Promise<Served<T>> result = Promise.promise();
+    final Context context = vertx.getOrCreateContext();
+    volatile boolean retried;
+    volatile String worker;
+    volatile ServableId servable;
+
+    Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos) {
+      this.route = route;
+      this.request = request;
+      this.deadlineNanos = deadlineNanos;
+    }
+
+    void send(ServableRecord servable, String excludedWorker) {
+      List<String> workers = servable.workers();
+      List<String> candidates = workers.stream().filter(w -> !w.equals(excludedWorker)).toList();
+      if (candidates.isEmpty()) {
+        result.tryFail(ServingException.unavailable("No worker is serving " + servable.id()));
+        return;
       }
-      return Future.failedFuture(BusFailures.toStatus(failure, first.toString()));
-    });
+      String chosen = candidates.get(Math.floorMod(turn.getAndIncrement(), candidates.size()));
+      worker = chosen;
+      this.servable = servable.id();
+      inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
+      long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+      vertx.eventBus().<T>request(Addresses.servable(servable.id(), chosen), request,
+              Deadlines.deliveryOptions(remainingMillis))
+          .onComplete(reply -> {
+            forget(chosen, this);
+            if (reply.succeeded()) {
+              result.tryComplete(new Served<>(reply.result().body(), servable.id()));
+            } else if (chosen.equals(worker)) {
+              failed(reply.cause(), servable, chosen);
+            }
+          });
+    }
+
+    void failed(Throwable failure, ServableRecord servable, String chosen) {
+      if (isUnserved(failure, deadlineNanos)) {
+        retry(chosen);
+      } else {
+        result.tryFail(BusFailures.toStatus(failure, servable.id().toString()));
+      }
+    }
+
+    /** Once: route again and send, to another worker if the servable is still where it was. */
+    void retry(String lostWorker) {
+      if (retried || result.future().isComplete()) {
+        result.tryFail(ServingException.unavailable("No worker answered for the request's servable"));
+        return;
+      }
+      retried = true;
+      worker = null;
+      ServableId previous = servable;
+      context.runOnContext(v -> {
+        try {
+          ServableRecord next = route.get();
+          send(next, next.id().equals(previous) ? lostWorker : null);
+        } catch (RuntimeException e) {
+          result.tryFail(e);
+        }
+      });
+    }
   }
 
-  private <T> Future<Served<T>> send(ServableId servable, Object request, long deadlineNanos) {
-    long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
-    return eventBus.<T>request(Addresses.servable(servable), request, Deadlines.deliveryOptions(remainingMillis))
-        .map(reply -> new Served<>(reply.body(), servable));
+  /**
+   * @param servable the servable routed for the request
+   * @param reroute routes the request again for a retry (it may choose another servable)
+   */
+  public <T> Future<Served<T>> request(ServableRecord servable, Supplier<ServableRecord> reroute, Object request,
+                                       long deadlineNanos) {
+    Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
+    pending.send(servable, null);
+    return pending.result.future();
+  }
+
+  private void forget(String worker, Pending<?> pending) {
+    Set<Pending<?>> pendings = inFlight.get(worker);
+    if (pendings != null) {
+      pendings.remove(pending);
+    }
+  }
+
+  /** Requests in flight to workers that no longer serve anything are sent elsewhere at once. */
+  private void failOverDepartedWorkers() {
+    if (inFlight.isEmpty()) {
+      return;
+    }
+    Set<String> alive = new HashSet<>();
+    registry.snapshot().models().values().forEach(model ->
+        model.versions().values().forEach(record -> alive.addAll(record.workers())));
+    for (String worker : List.copyOf(inFlight.keySet())) {
+      if (!alive.contains(worker)) {
+        Set<Pending<?>> lost = inFlight.remove(worker);
+        if (lost != null) {
+          lost.forEach(pending -> pending.retry(worker));
+        }
+      }
+    }
   }
 
   /**

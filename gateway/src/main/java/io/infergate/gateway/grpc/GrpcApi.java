@@ -1,9 +1,7 @@
 package io.infergate.gateway.grpc;
 
-import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.GatewayOptions;
-import io.infergate.gateway.dispatch.WorkerClient;
-import io.infergate.gateway.metrics.RequestMetrics;
+import io.infergate.gateway.GatewayServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.grpc.health.HealthService;
@@ -21,15 +19,14 @@ public final class GrpcApi {
 
   private GrpcApi() {}
 
-  public static GrpcServer server(Vertx vertx, GatewayOptions options, ModelRegistry registry, RequestMetrics metrics) {
+  public static GrpcServer server(Vertx vertx, GatewayOptions options, GatewayServices services) {
     GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
         .setMaxMessageSize(options.grpcMaxMessageBytes())
         .setScheduleDeadlineAutomatically(false));
-    UnaryCalls calls = new UnaryCalls(registry, metrics, options.restTimeoutMillis());
-    WorkerClient workers = new WorkerClient(vertx.eventBus());
-    TfServingGrpc tfServing = new TfServingGrpc(registry, workers, vertx.eventBus(), calls);
-    OpenInferenceGrpc openInference = new OpenInferenceGrpc(registry, workers, calls, options.serverVersion());
-    Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(registry.snapshot().allModelsReady());
+    UnaryCalls calls = new UnaryCalls(services.registry(), services.metrics(), options.restTimeoutMillis());
+    TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls);
+    OpenInferenceGrpc openInference = new OpenInferenceGrpc(services, calls, options.serverVersion());
+    Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(services.ready());
     HealthService health = HealthService.create(vertx)
         .register("", ready)
         .register(TfServingGrpc.PREDICTION, ready)

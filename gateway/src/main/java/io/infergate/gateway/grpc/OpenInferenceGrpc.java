@@ -4,9 +4,10 @@ import io.infergate.common.Signatures;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
-import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.protocol.OpenInferenceTypes;
 import io.infergate.gateway.routing.ServableResolver;
+import java.util.function.UnaryOperator;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.oip.GrpcService;
 import io.infergate.proto.oip.ModelInferRequest;
@@ -33,14 +34,14 @@ final class OpenInferenceGrpc {
 
   static final ServiceName SERVICE = ServiceName.create("inference.GRPCInferenceService");
 
+  private final GatewayServices services;
   private final ModelRegistry registry;
-  private final WorkerClient workers;
   private final UnaryCalls calls;
   private final String serverVersion;
 
-  OpenInferenceGrpc(ModelRegistry registry, WorkerClient workers, UnaryCalls calls, String serverVersion) {
-    this.registry = registry;
-    this.workers = workers;
+  OpenInferenceGrpc(GatewayServices services, UnaryCalls calls, String serverVersion) {
+    this.services = services;
+    this.registry = services.registry();
     this.calls = calls;
     this.serverVersion = serverVersion;
   }
@@ -48,13 +49,13 @@ final class OpenInferenceGrpc {
   Service service() {
     return Service.service(SERVICE, GrpcService.getDescriptor().findServiceByName("GRPCInferenceService"))
         .bind(UnaryCalls.method(SERVICE, "ServerLive", ServerLiveRequest.getDefaultInstance()),
-            calls.unary("server_live", r -> null, (r, d) ->
+            calls.unary("server_live", r -> null, (r, d, h) ->
                 UnaryCalls.Answer.of(ServerLiveResponse.newBuilder().setLive(true).build())))
         .bind(UnaryCalls.method(SERVICE, "ServerReady", ServerReadyRequest.getDefaultInstance()),
-            calls.unary("server_ready", r -> null, (r, d) -> UnaryCalls.Answer.of(
-                ServerReadyResponse.newBuilder().setReady(registry.snapshot().allModelsReady()).build())))
+            calls.unary("server_ready", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
+                ServerReadyResponse.newBuilder().setReady(services.ready()).build())))
         .bind(UnaryCalls.method(SERVICE, "ServerMetadata", ServerMetadataRequest.getDefaultInstance()),
-            calls.unary("server_metadata", r -> null, (r, d) -> UnaryCalls.Answer.of(
+            calls.unary("server_metadata", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
                 ServerMetadataResponse.newBuilder().setName("infergate").setVersion(serverVersion).build())))
         .bind(UnaryCalls.method(SERVICE, "ModelReady", ModelReadyRequest.getDefaultInstance()),
             calls.unary("model_ready", ModelReadyRequest::getName, this::modelReady))
@@ -65,15 +66,17 @@ final class OpenInferenceGrpc {
         .build();
   }
 
-  private Future<UnaryCalls.Answer<ModelReadyResponse>> modelReady(ModelReadyRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<ModelReadyResponse>> modelReady(ModelReadyRequest request, long deadline,
+                                                                  UnaryOperator<String> metadata) {
     VersionSelector selector = selector(request.getVersion());
     ModelView view = ServableResolver.model(registry.snapshot(), request.getName(), selector);
     boolean ready = selector.select(view).map(ServableRecord::isAvailable).orElse(false);
     return UnaryCalls.Answer.of(ModelReadyResponse.newBuilder().setReady(ready).build());
   }
 
-  private Future<UnaryCalls.Answer<ModelMetadataResponse>> modelMetadata(ModelMetadataRequest request, long deadline) {
-    ServableRecord servable = resolve(request.getName(), request.getVersion());
+  private Future<UnaryCalls.Answer<ModelMetadataResponse>> modelMetadata(ModelMetadataRequest request, long deadline,
+                                                                        UnaryOperator<String> headers) {
+    ServableRecord servable = services.router().resolve(request.getName(), selector(request.getVersion()));
     ModelMetadataResponse.Builder metadata = ModelMetadataResponse.newBuilder()
         .setName(request.getName()).setPlatform("tensorflow_savedmodel");
     registry.snapshot().model(request.getName()).orElseThrow().versions().values().stream()
@@ -84,15 +87,17 @@ final class OpenInferenceGrpc {
     return Future.succeededFuture(new UnaryCalls.Answer<>(metadata.build(), servable.id()));
   }
 
-  private Future<UnaryCalls.Answer<ModelInferResponse>> infer(ModelInferRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<ModelInferResponse>> infer(ModelInferRequest request, long deadline,
+                                                              UnaryOperator<String> metadata) {
     PredictRequest predict = OipTensors.toPredict(request);
-    return workers.<PredictResponse>request(() -> resolve(request.getModelName(), request.getModelVersion()).id(),
-            predict, deadline)
+    VersionSelector selector = selector(request.getModelVersion());
+    ServableRecord servable = services.router().route(request.getModelName(), selector, metadata);
+    if (selector instanceof VersionSelector.Latest) {
+      services.shadowing().copy(request.getModelName(), predict, deadline);
+    }
+    return services.workers().<PredictResponse>request(servable,
+            () -> services.router().route(request.getModelName(), selector, metadata), predict, deadline)
         .map(served -> new UnaryCalls.Answer<>(OipTensors.toInfer(served.response(), request.getId()), served.servable()));
-  }
-
-  private ServableRecord resolve(String model, String version) {
-    return ServableResolver.resolve(registry.snapshot(), model, selector(version));
   }
 
   /** An empty version means the latest, as in the protocol. */

@@ -4,12 +4,10 @@ import com.google.protobuf.Any;
 import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
-import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
-import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.protocol.ModelQueries;
-import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
 import io.infergate.proto.serving.ClassificationResponse;
@@ -39,6 +37,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /** TensorFlow Serving's gRPC API: {@code PredictionService} and {@code ModelService}. */
 final class TfServingGrpc {
@@ -49,14 +48,12 @@ final class TfServingGrpc {
   private static final String REGRESS = "tensorflow/serving/regress";
   private static final String SIGNATURE_DEF = "signature_def";
 
-  private final ModelRegistry registry;
-  private final WorkerClient workers;
+  private final GatewayServices services;
   private final EventBus eventBus;
   private final UnaryCalls calls;
 
-  TfServingGrpc(ModelRegistry registry, WorkerClient workers, EventBus eventBus, UnaryCalls calls) {
-    this.registry = registry;
-    this.workers = workers;
+  TfServingGrpc(GatewayServices services, EventBus eventBus, UnaryCalls calls) {
+    this.services = services;
     this.eventBus = eventBus;
     this.calls = calls;
   }
@@ -87,20 +84,28 @@ final class TfServingGrpc {
 
   // The worker reads only the signature name from a request's spec and answers with the spec
   // of the version that served, so requests travel unchanged.
-  private Future<UnaryCalls.Answer<PredictResponse>> predict(PredictRequest request, long deadline) {
-    return send(request.getModelSpec(), request, deadline);
+  private Future<UnaryCalls.Answer<PredictResponse>> predict(PredictRequest request, long deadline,
+                                                            UnaryOperator<String> metadata) {
+    ModelSpec spec = request.getModelSpec();
+    if (VersionSelector.of(spec) instanceof VersionSelector.Latest) {
+      services.shadowing().copy(spec.getName(), request, deadline);
+    }
+    return send(spec, request, deadline, metadata);
   }
 
-  private Future<UnaryCalls.Answer<ClassificationResponse>> classify(ClassificationRequest request, long deadline) {
-    return send(request.getModelSpec(), request, deadline);
+  private Future<UnaryCalls.Answer<ClassificationResponse>> classify(ClassificationRequest request, long deadline,
+                                                                   UnaryOperator<String> metadata) {
+    return send(request.getModelSpec(), request, deadline, metadata);
   }
 
-  private Future<UnaryCalls.Answer<RegressionResponse>> regress(RegressionRequest request, long deadline) {
-    return send(request.getModelSpec(), request, deadline);
+  private Future<UnaryCalls.Answer<RegressionResponse>> regress(RegressionRequest request, long deadline,
+                                                              UnaryOperator<String> metadata) {
+    return send(request.getModelSpec(), request, deadline, metadata);
   }
 
   /** Several classify and regress signatures of one servable over the same examples. */
-  private Future<UnaryCalls.Answer<MultiInferenceResponse>> multiInference(MultiInferenceRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<MultiInferenceResponse>> multiInference(MultiInferenceRequest request, long deadline,
+                                                                          UnaryOperator<String> metadata) {
     if (request.getTasksCount() == 0) {
       throw ServingException.invalidArgument("MultiInferenceRequest must have at least one task");
     }
@@ -123,12 +128,12 @@ final class TfServingGrpc {
       ModelSpec spec = task.getModelSpec();
       if (CLASSIFY.equals(task.getMethodName())) {
         results.add(this.<ClassificationResponse>send(first,
-            ClassificationRequest.newBuilder().setModelSpec(spec).setInput(request.getInput()).build(), deadline)
+            ClassificationRequest.newBuilder().setModelSpec(spec).setInput(request.getInput()).build(), deadline, metadata)
             .map(answer -> InferenceResult.newBuilder().setModelSpec(answer.response().getModelSpec())
                 .setClassificationResult(answer.response().getResult()).build()));
       } else {
         results.add(this.<RegressionResponse>send(first,
-            RegressionRequest.newBuilder().setModelSpec(spec).setInput(request.getInput()).build(), deadline)
+            RegressionRequest.newBuilder().setModelSpec(spec).setInput(request.getInput()).build(), deadline, metadata)
             .map(answer -> InferenceResult.newBuilder().setModelSpec(answer.response().getModelSpec())
                 .setRegressionResult(answer.response().getResult()).build()));
       }
@@ -141,7 +146,8 @@ final class TfServingGrpc {
     });
   }
 
-  private Future<UnaryCalls.Answer<GetModelMetadataResponse>> metadata(GetModelMetadataRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<GetModelMetadataResponse>> metadata(GetModelMetadataRequest request, long deadline,
+                                                                      UnaryOperator<String> metadata) {
     if (request.getMetadataFieldCount() == 0) {
       throw ServingException.invalidArgument("GetModelMetadataRequest must specify at least one metadata_field");
     }
@@ -150,20 +156,24 @@ final class TfServingGrpc {
         throw ServingException.invalidArgument("Metadata field " + field + " is not supported");
       }
     }
-    ServableRecord servable = resolve(request.getModelSpec());
+    ServableRecord servable = services.router().resolve(request.getModelSpec().getName(),
+        VersionSelector.of(request.getModelSpec()));
     return Future.succeededFuture(new UnaryCalls.Answer<>(GetModelMetadataResponse.newBuilder()
         .setModelSpec(ModelQueries.spec(servable))
         .putMetadata(SIGNATURE_DEF, Any.pack(servable.signatures()))
         .build(), servable.id()));
   }
 
-  private Future<UnaryCalls.Answer<GetModelStatusResponse>> status(GetModelStatusRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<GetModelStatusResponse>> status(GetModelStatusRequest request, long deadline,
+                                                                  UnaryOperator<String> metadata) {
     ModelSpec spec = request.getModelSpec();
-    return UnaryCalls.Answer.of(ModelQueries.status(registry.snapshot(), spec.getName(), VersionSelector.of(spec)));
+    return UnaryCalls.Answer.of(ModelQueries.status(services.registry().snapshot(), spec.getName(),
+        VersionSelector.of(spec)));
   }
 
   /** Hands the new config to the worker, which realises it as a file reload would. */
-  private Future<UnaryCalls.Answer<ReloadConfigResponse>> reloadConfig(ReloadConfigRequest request, long deadline) {
+  private Future<UnaryCalls.Answer<ReloadConfigResponse>> reloadConfig(ReloadConfigRequest request, long deadline,
+                                                                      UnaryOperator<String> metadata) {
     long remaining = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     return eventBus.<ReloadConfigResponse>request(Addresses.RELOAD_CONFIG, request,
             io.infergate.common.bus.Deadlines.deliveryOptions(remaining))
@@ -172,13 +182,15 @@ final class TfServingGrpc {
         .map(response -> new UnaryCalls.Answer<>(response, null));
   }
 
-  private <T> Future<UnaryCalls.Answer<T>> send(ModelSpec requested, Object request, long deadline) {
-    return workers.<T>request(() -> resolve(requested).id(), request, deadline)
+  private <T> Future<UnaryCalls.Answer<T>> send(ModelSpec requested, Object request, long deadline,
+                                                UnaryOperator<String> metadata) {
+    ServableRecord servable = route(requested, metadata);
+    return services.workers().<T>request(servable, () -> route(requested, metadata), request, deadline)
         .map(served -> new UnaryCalls.Answer<>(served.response(), served.servable()));
   }
 
-  private ServableRecord resolve(ModelSpec spec) {
-    return ServableResolver.resolve(registry.snapshot(), spec.getName(), VersionSelector.of(spec));
+  private ServableRecord route(ModelSpec spec, UnaryOperator<String> metadata) {
+    return services.router().route(spec.getName(), VersionSelector.of(spec), metadata);
   }
 
   private static String firstModel(MultiInferenceRequest request) {

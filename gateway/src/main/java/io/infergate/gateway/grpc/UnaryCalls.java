@@ -15,6 +15,7 @@ import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * Wraps every unary gRPC method the same way: the client's deadline (or the server's default)
@@ -44,7 +45,8 @@ final class UnaryCalls {
 
   @FunctionalInterface
   interface Call<Req, Resp> {
-    Future<Answer<Resp>> apply(Req request, long deadlineNanos);
+    /** @param metadata the call's metadata (headers) by name, for sticky routing */
+    Future<Answer<Resp>> apply(Req request, long deadlineNanos, UnaryOperator<String> metadata);
   }
 
   static <Req extends Message, Resp extends Message> ServiceMethod<Req, Resp> method(
@@ -65,7 +67,7 @@ final class UnaryCalls {
       request.handler(message -> {
         Future<Answer<Resp>> answer;
         try {
-          answer = call.apply(message, deadline);
+          answer = call.apply(message, deadline, request.headers()::get);
         } catch (RuntimeException e) {
           answer = Future.failedFuture(e);
         }

@@ -5,7 +5,7 @@ import io.infergate.common.Signatures;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
-import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.json.JsonCodec;
 import io.infergate.gateway.json.OpenInferenceJson;
 import io.infergate.gateway.routing.ServableResolver;
@@ -23,16 +23,15 @@ public final class OpenInferenceRestApi {
 
   private static final String MODEL = "/v2/models/(?<model>[^/]+)(?:/versions/(?<version>[^/]+))?";
 
+  private final GatewayServices services;
   private final ModelRegistry registry;
-  private final WorkerClient workers;
   private final RestEndpoints endpoints;
   private final long timeoutMillis;
   private final String serverVersion;
 
-  OpenInferenceRestApi(ModelRegistry registry, WorkerClient workers, RestEndpoints endpoints,
-                       long timeoutMillis, String serverVersion) {
-    this.registry = registry;
-    this.workers = workers;
+  OpenInferenceRestApi(GatewayServices services, RestEndpoints endpoints, long timeoutMillis, String serverVersion) {
+    this.services = services;
+    this.registry = services.registry();
     this.endpoints = endpoints;
     this.timeoutMillis = timeoutMillis;
     this.serverVersion = serverVersion;
@@ -42,7 +41,7 @@ public final class OpenInferenceRestApi {
     router.get("/v2").handler(endpoints.endpoint("server_metadata", this::serverMetadata));
     router.get("/v2/health/live").handler(endpoints.endpoint("server_live", ctx -> flag("live", true)));
     router.get("/v2/health/ready").handler(endpoints.endpoint("server_ready",
-        ctx -> flag("ready", registry.snapshot().allModelsReady())));
+        ctx -> flag("ready", services.ready())));
     router.routeWithRegex(HttpMethod.GET, MODEL + "/ready").handler(endpoints.endpoint("model_ready", this::modelReady));
     router.routeWithRegex(HttpMethod.POST, MODEL + "/infer").handler(endpoints.endpoint("infer", this::infer));
     router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("model_metadata", this::modelMetadata));
@@ -81,7 +80,7 @@ public final class OpenInferenceRestApi {
 
   private Future<Reply> modelMetadata(RoutingContext ctx) {
     String model = ctx.pathParam("model");
-    ServableRecord servable = resolve(ctx);
+    ServableRecord servable = services.router().resolve(model, selector(ctx));
     ModelView view = registry.snapshot().model(model).orElseThrow();
     List<Long> versions = view.versions().values().stream()
         .filter(ServableRecord::isAvailable).map(r -> r.id().version()).toList();
@@ -92,18 +91,24 @@ public final class OpenInferenceRestApi {
 
   private Future<Reply> infer(RoutingContext ctx) {
     long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
-    ServableRecord servable = resolve(ctx);
+    ServableRecord servable = route(ctx);
     OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
     var request = infer.request().setModelSpec(ModelSpec.newBuilder()
         .setName(servable.id().name())
         .setVersion(Int64Value.of(servable.id().version()))
         .setSignatureName(infer.signatureName())).build();
-    return workers.<PredictResponse>request(() -> resolve(ctx).id(), request, deadline)
+    if (selector(ctx) instanceof VersionSelector.Latest) {
+      services.shadowing().copy(servable.id().name(), request, deadline);
+    }
+    return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
         .map(served -> Reply.ok(OpenInferenceJson.write(served.response(), infer.id()), served.servable()));
   }
 
-  private ServableRecord resolve(RoutingContext ctx) {
-    return ServableResolver.resolve(registry.snapshot(), ctx.pathParam("model"),
-        VersionSelector.of(ctx.pathParam("version"), null));
+  private ServableRecord route(RoutingContext ctx) {
+    return services.router().route(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
+  }
+
+  private static VersionSelector selector(RoutingContext ctx) {
+    return VersionSelector.of(ctx.pathParam("version"), null);
   }
 }

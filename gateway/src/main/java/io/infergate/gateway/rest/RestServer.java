@@ -1,9 +1,7 @@
 package io.infergate.gateway.rest;
 
-import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.GatewayOptions;
-import io.infergate.gateway.dispatch.WorkerClient;
-import io.infergate.gateway.metrics.RequestMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -15,11 +13,10 @@ public final class RestServer {
 
   private RestServer() {}
 
-  public static Router router(Vertx vertx, GatewayOptions options, ModelRegistry registry,
-                              PrometheusMeterRegistry prometheus, RequestMetrics metrics) {
+  public static Router router(Vertx vertx, GatewayOptions options, GatewayServices services) {
     Router router = Router.router(vertx);
-    RestEndpoints endpoints = new RestEndpoints(registry, metrics);
-    WorkerClient workers = new WorkerClient(vertx.eventBus());
+    RestEndpoints endpoints = new RestEndpoints(services.registry(), services.metrics());
+    PrometheusMeterRegistry prometheus = services.prometheus();
 
     router.route().method(HttpMethod.POST)
         .handler(BodyHandler.create(false).setBodyLimit(options.maxRequestBodyBytes()));
@@ -28,9 +25,8 @@ public final class RestServer {
           .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
           .end(prometheus.scrape()));
     }
-    new TfServingRestApi(registry, workers, endpoints, options.restTimeoutMillis()).mount(router);
-    new OpenInferenceRestApi(registry, workers, endpoints, options.restTimeoutMillis(),
-        options.serverVersion()).mount(router);
+    new TfServingRestApi(services, endpoints, options.restTimeoutMillis()).mount(router);
+    new OpenInferenceRestApi(services, endpoints, options.restTimeoutMillis(), options.serverVersion()).mount(router);
 
     router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,
         "Malformed request: " + ctx.request().method() + " " + ctx.request().path()));

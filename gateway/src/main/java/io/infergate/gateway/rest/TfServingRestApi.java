@@ -3,14 +3,12 @@ package io.infergate.gateway.rest;
 import com.google.protobuf.Int64Value;
 import io.infergate.common.ServableId;
 import io.infergate.common.Signatures;
-import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
-import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.json.ExampleJson;
 import io.infergate.gateway.json.PredictJson;
 import io.infergate.gateway.json.ProtoJson;
 import io.infergate.gateway.protocol.ModelQueries;
-import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
 import io.infergate.proto.serving.ClassificationResponse;
@@ -35,14 +33,12 @@ public final class TfServingRestApi {
   private static final String MODEL =
       "(?i)/v1/models/(?<model>[^/:]+)(?:/versions/(?<version>[^/:]+)|/labels/(?<label>[^/:]+))?";
 
-  private final ModelRegistry registry;
-  private final WorkerClient workers;
+  private final GatewayServices services;
   private final RestEndpoints endpoints;
   private final long timeoutMillis;
 
-  TfServingRestApi(ModelRegistry registry, WorkerClient workers, RestEndpoints endpoints, long timeoutMillis) {
-    this.registry = registry;
-    this.workers = workers;
+  TfServingRestApi(GatewayServices services, RestEndpoints endpoints, long timeoutMillis) {
+    this.services = services;
     this.endpoints = endpoints;
     this.timeoutMillis = timeoutMillis;
   }
@@ -57,12 +53,15 @@ public final class TfServingRestApi {
 
   private Future<Reply> predict(RoutingContext ctx) {
     long deadline = deadline();
-    ServableRecord servable = resolve(ctx);
+    ServableRecord servable = route(ctx);
     PredictJson.Body body = PredictJson.parse(RestEndpoints.body(ctx));
     PredictRequest request = body.toRequest(
         PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())),
         name -> Signatures.find(servable.signatures(), name));
-    return workers.<PredictResponse>request(() -> resolve(ctx).id(), request, deadline)
+    if (selector(ctx) instanceof VersionSelector.Latest) {
+      services.shadowing().copy(servable.id().name(), request, deadline);
+    }
+    return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
         .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
   }
 
@@ -82,27 +81,28 @@ public final class TfServingRestApi {
   private <Q, R> Future<Reply> examples(RoutingContext ctx, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
     long deadline = deadline();
-    ServableRecord servable = resolve(ctx);
+    ServableRecord servable = route(ctx);
     ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
     Q message = request.apply(spec(servable.id(), body.signatureName()), body.input());
-    return workers.<R>request(() -> resolve(ctx).id(), message, deadline)
+    return services.workers().<R>request(servable, () -> route(ctx), message, deadline)
         .map(served -> Reply.ok(write.apply(served.response()), served.servable()));
   }
 
   private Future<Reply> metadata(RoutingContext ctx) {
-    ServableRecord servable = resolve(ctx);
+    ServableRecord servable = services.router().resolve(ctx.pathParam("model"), selector(ctx));
     return Future.succeededFuture(Reply.ok(ProtoJson.metadata(ModelQueries.spec(servable), servable.signatures()),
         servable.id()));
   }
 
   /** All versions of the model, or the one a version or label names, in whatever state. */
   private Future<Reply> status(RoutingContext ctx) {
-    GetModelStatusResponse status = ModelQueries.status(registry.snapshot(), ctx.pathParam("model"), selector(ctx));
+    GetModelStatusResponse status = ModelQueries.status(services.registry().snapshot(), ctx.pathParam("model"),
+        selector(ctx));
     return Future.succeededFuture(Reply.ok(ProtoJson.status(status), null));
   }
 
-  private ServableRecord resolve(RoutingContext ctx) {
-    return ServableResolver.resolve(registry.snapshot(), ctx.pathParam("model"), selector(ctx));
+  private ServableRecord route(RoutingContext ctx) {
+    return services.router().route(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
   }
 
   private static VersionSelector selector(RoutingContext ctx) {

@@ -100,6 +100,26 @@ public final class ModelManager {
     return Future.join(work).mapEmpty();
   }
 
+  /**
+   * An operator's order for one version of a model this worker serves: load it (even if the
+   * version policy does not aspire to it) or unload it (even if it does). Unknown models are
+   * someone else's and are ignored.
+   */
+  public Future<Void> command(String modelName, long version, boolean load) {
+    ManagedModel model = models.get(modelName);
+    if (model == null) {
+      return Future.succeededFuture();
+    }
+    if (load) {
+      model.excluded.remove(version);
+      model.pinned.add(version);
+    } else {
+      model.pinned.remove(version);
+      model.excluded.add(version);
+    }
+    return reconcile(model);
+  }
+
   /** Unloads everything, freeing native memory. */
   public Future<Void> shutdown() {
     List<Future<Void>> work = new ArrayList<>();
@@ -119,7 +139,10 @@ public final class ModelManager {
     Future<Void> run = loadExecutor.<NavigableMap<Long, Path>>executeBlocking(() ->
             Files.isDirectory(basePath) ? VersionDirectories.list(basePath) : new TreeMap<>(), false)
         .compose(onDisk -> {
-          NavigableSet<Long> aspired = VersionPolicy.aspired(config.getModelVersionPolicy(), onDisk.keySet());
+          NavigableSet<Long> aspired = new java.util.TreeSet<>(
+              VersionPolicy.aspired(config.getModelVersionPolicy(), onDisk.keySet()));
+          model.pinned.stream().filter(onDisk::containsKey).forEach(aspired::add);
+          aspired.removeAll(model.excluded);
           List<Future<Void>> loads = new ArrayList<>();
           for (long version : aspired) {
             if (!model.versions.containsKey(version) && !model.removed) {
@@ -133,8 +156,7 @@ public final class ModelManager {
                 config.getName(), basePath);
           }
           return Future.join(loads).transform(loaded -> retireUnaspired(model, aspired));
-        })
-        .compose(v -> applyLabels(model, false));
+        });
     model.reconciling = run;
     return run.onComplete(done -> {
       model.reconciling = null;
@@ -308,6 +330,8 @@ public final class ModelManager {
     Future<Void> reconciling;
     boolean again;
     boolean removed;
+    final Set<Long> pinned = new java.util.HashSet<>();
+    final Set<Long> excluded = new java.util.HashSet<>();
 
     ManagedModel(ModelConfig config) {
       this.config = config;

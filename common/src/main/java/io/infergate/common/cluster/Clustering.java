@@ -1,0 +1,56 @@
+package io.infergate.common.cluster;
+
+import com.hazelcast.config.Config;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.infergate.common.config.ConfigException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+
+/** Starts a clustered Vert.x whose cluster manager is Hazelcast, configured from {@link ClusterOptions}. */
+public final class Clustering {
+
+  private Clustering() {}
+
+  public static Future<ClusteredVertx> start(ClusterOptions options, VertxOptions vertxOptions) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
+    vertxOptions.setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
+    return Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered()
+        .map(vertx -> new ClusteredVertx(vertx, manager));
+  }
+
+  /** A clustered Vert.x and its cluster manager (for the node id and the Hazelcast instance). */
+  public record ClusteredVertx(Vertx vertx, HazelcastClusterManager manager) {}
+
+  static Config hazelcastConfig(ClusterOptions options) {
+    Config config = new Config();
+    config.setClusterName(options.name());
+    config.setProperty("hazelcast.logging.type", "slf4j");
+    config.setProperty("hazelcast.phone.home.enabled", "false");
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
+    // A killed member is noticed at once through its closed connections; a hung one within 10 s.
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+    config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    config.setProperty("hazelcast.socket.bind.any", "false");
+    NetworkConfig network = config.getNetworkConfig();
+    network.setPort(options.port()).setPortAutoIncrement(true);
+    network.getInterfaces().setEnabled(true).addInterface(options.host());
+    network.setPublicAddress(options.host() + ":" + options.port());
+    JoinConfig join = network.getJoin();
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getMulticastConfig().setEnabled(options.multicast());
+    if (options.kubernetesService() != null && !options.kubernetesService().isEmpty()) {
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-name", options.kubernetesService());
+      network.setPublicAddress(null);
+    } else if (!options.multicast()) {
+      if (options.members().isEmpty()) {
+        throw new ConfigException("Give cluster members (--cluster_members), a Kubernetes service, or multicast");
+      }
+      join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
+    }
+    return config;
+  }
+}

@@ -1,0 +1,26 @@
+package io.infergate.gateway;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.dispatch.Shadowing;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.metrics.RequestMetrics;
+import io.infergate.gateway.routing.RequestRouter;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+
+/** What every protocol of one gateway verticle shares: routing, dispatch, shadowing and metrics. */
+public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
+                              Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus) {
+
+  public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus) {
+    RequestRouter router = new RequestRouter(registry, prometheus);
+    WorkerClient workers = new WorkerClient(vertx, registry);
+    return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
+        new RequestMetrics(prometheus), prometheus);
+  }
+
+  /** Ready while this gateway sees the cluster and every known model has an available version. */
+  public boolean ready() {
+    return registry.isConnected() && registry.snapshot().allModelsReady();
+  }
+}

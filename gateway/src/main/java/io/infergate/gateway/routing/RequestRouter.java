@@ -1,0 +1,38 @@
+package io.infergate.gateway.routing;
+
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ServableRecord;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.UnaryOperator;
+
+/** Routes requests from the registry's current snapshot and counts them per variant (A/B split). */
+public final class RequestRouter {
+
+  private final ModelRegistry registry;
+  private final MeterRegistry meters;
+
+  public RequestRouter(ModelRegistry registry, MeterRegistry meters) {
+    this.registry = registry;
+    this.meters = meters;
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  /** The servable that takes a request, following the model's traffic policy when it names no version. */
+  public ServableRecord route(String model, VersionSelector selector, UnaryOperator<String> headers) {
+    Router.Routed routed = Router.route(registry.snapshot(), model, selector, headers);
+    Counter.builder("infergate.variant.requests")
+        .description("Requests routed per model and variant of its traffic policy")
+        .tags("model", model, "variant", routed.variant())
+        .register(meters).increment();
+    return routed.servable();
+  }
+
+  /** The servable a version or label names, ignoring traffic policies (status, metadata). */
+  public ServableRecord resolve(String model, VersionSelector selector) {
+    return ServableResolver.resolve(registry.snapshot(), model, selector);
+  }
+}
