@@ -26,9 +26,9 @@ final class DemoCommand implements Callable<Integer> {
     if (!Files.isDirectory(basePath.resolve("2"))) {
       new DemoCtrTrainer(42, 6, System.out).train(dir);
     }
-    if (flags.modelConfigFile == null && flags.modelBasePath == null) {
-      flags.modelName = DemoCtrTrainer.MODEL_NAME;
-      flags.modelBasePath = basePath.toAbsolutePath().toString();
+    if (flags.worker.modelConfigFile == null && flags.worker.modelBasePath == null) {
+      flags.worker.modelName = DemoCtrTrainer.MODEL_NAME;
+      flags.worker.modelBasePath = basePath.toAbsolutePath().toString();
     }
     return ServeCommand.serve(flags);
   }

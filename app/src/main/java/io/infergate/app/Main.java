@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code infergate} command line. */
 @Command(name = "infergate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Reactive TensorFlow model serving, compatible with TensorFlow Serving.",
-    subcommands = {ServeCommand.class, DemoCommand.class, TrainDemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, GatewayCommand.class, WorkerCommand.class, DemoCommand.class,
+        TrainDemoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

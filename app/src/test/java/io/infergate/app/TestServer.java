@@ -13,17 +13,22 @@ import picocli.CommandLine;
 /** A running single-process server and a real HTTP client pointed at it, for tests. */
 final class TestServer implements AutoCloseable {
 
-  final InfergateServer server;
+  final Node server;
   private final Vertx clientVertx = Vertx.vertx();
   private final WebClient client = WebClient.create(clientVertx);
 
-  private TestServer(InfergateServer server) {
+  private TestServer(Node server) {
     this.server = server;
   }
 
   /** Starts a server from command-line flags, as `infergate serve` would parse them. */
   static TestServer start(String... args) throws Exception {
     return new TestServer(await(InfergateServer.start(options(args))));
+  }
+
+  /** Wraps a node started elsewhere (a cluster member) with an HTTP client. */
+  static TestServer of(Node node) {
+    return new TestServer(node);
   }
 
   /** A port free right now, for servers whose port must be known before they start. */

@@ -6,6 +6,7 @@ package io.infergate.gateway;
  * @param grpcPort the gRPC port, 0 for none
  * @param restTimeoutMillis deadline of a REST request, and of a gRPC call whose client set none
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
+ * @param adminToken bearer token of the admin API, or null to switch it off
  */
 public record GatewayOptions(
     String host,
@@ -15,5 +16,6 @@ public record GatewayOptions(
     long maxRequestBodyBytes,
     long grpcMaxMessageBytes,
     String metricsPath,
-    String serverVersion) {
+    String serverVersion,
+    String adminToken) {
 }

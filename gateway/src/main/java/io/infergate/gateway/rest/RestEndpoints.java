@@ -73,6 +73,10 @@ final class RestEndpoints {
     return body.getBytes();
   }
 
+  static String bodyText(RoutingContext ctx) {
+    return new String(body(ctx), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
   static void send(HttpServerResponse response, int status, byte[] body) {
     if (!response.ended()) {
       response.setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(body));

@@ -18,7 +18,7 @@ public final class RestServer {
     RestEndpoints endpoints = new RestEndpoints(services.registry(), services.metrics());
     PrometheusMeterRegistry prometheus = services.prometheus();
 
-    router.route().method(HttpMethod.POST)
+    router.route().method(HttpMethod.POST).method(HttpMethod.PUT)
         .handler(BodyHandler.create(false).setBodyLimit(options.maxRequestBodyBytes()));
     if (options.metricsPath() != null) {
       router.get(options.metricsPath()).handler(ctx -> ctx.response()
@@ -27,6 +27,7 @@ public final class RestServer {
     }
     new TfServingRestApi(services, endpoints, options.restTimeoutMillis()).mount(router);
     new OpenInferenceRestApi(services, endpoints, options.restTimeoutMillis(), options.serverVersion()).mount(router);
+    new AdminApi(services.registry(), vertx.eventBus(), endpoints, options.adminToken()).mount(router);
 
     router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,
         "Malformed request: " + ctx.request().method() + " " + ctx.request().path()));

@@ -1,0 +1,91 @@
+package io.infergate.app;
+
+import io.infergate.common.config.ConfigException;
+import io.infergate.common.config.TextProtoFiles;
+import io.infergate.gateway.GatewayOptions;
+import io.infergate.proto.serving.MonitoringConfig;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/**
+ * The gateway's flags: tensorflow_model_server's names and meanings where it has them. Each can
+ * also come from an environment variable (INFERGATE_ and the flag's name in capitals); a flag
+ * on the command line wins.
+ */
+final class GatewayFlags {
+
+  static final int CORES = Runtime.getRuntime().availableProcessors();
+  static final String DEFAULT_METRICS_PATH = "/monitoring/prometheus/metrics";
+
+  @Option(names = "--rest_api_port", defaultValue = "${env:INFERGATE_REST_API_PORT:-8501}",
+      description = "REST port (TF Serving's and the Open Inference Protocol's APIs). 0 picks a free port. Default: ${DEFAULT-VALUE}")
+  int restApiPort;
+
+  @Option(names = "--port", defaultValue = "${env:INFERGATE_PORT:-8500}",
+      description = "gRPC port (TF Serving's and the Open Inference Protocol's gRPC APIs); 0 = no gRPC. Default: ${DEFAULT-VALUE}")
+  int port;
+
+  @Option(names = "--grpc_max_message_size", defaultValue = "${env:INFERGATE_GRPC_MAX_MESSAGE_SIZE:-67108864}",
+      description = "Largest gRPC request message in bytes; larger ones fail with RESOURCE_EXHAUSTED. Default: ${DEFAULT-VALUE}")
+  long grpcMaxMessageSize;
+
+  @Option(names = "--rest_api_timeout_in_ms", defaultValue = "${env:INFERGATE_REST_API_TIMEOUT_IN_MS:-30000}",
+      description = "Deadline of a REST request, in milliseconds. Default: ${DEFAULT-VALUE}")
+  long restApiTimeoutMs;
+
+  @Option(names = "--rest_api_num_threads", defaultValue = "${env:INFERGATE_REST_API_NUM_THREADS:-0}",
+      description = "Event loops (and gateway verticles) serving REST; 0 = one per core. Default: ${DEFAULT-VALUE}")
+  int restApiThreads;
+
+  @Option(names = "--max_request_body_bytes", defaultValue = "${env:INFERGATE_MAX_REQUEST_BODY_BYTES:-16777216}",
+      description = "Largest REST request body; larger ones get HTTP 413. Default: ${DEFAULT-VALUE}")
+  long maxRequestBodyBytes;
+
+  @Option(names = "--monitoring_config_file", defaultValue = "${env:INFERGATE_MONITORING_CONFIG_FILE}",
+      description = "MonitoringConfig in text format (Prometheus path or off); metrics are on by default")
+  Path monitoringConfigFile;
+
+  @Option(names = "--admin_token", defaultValue = "${env:INFERGATE_ADMIN_TOKEN}",
+      description = "Bearer token of the admin API (/admin/...); without it the admin API is off")
+  String adminToken;
+
+  /** Checks the gateway's flags; throws ConfigException with a clear message. */
+  GatewayOptions toOptions(String serverVersion) {
+    if (port < 0 || port > 65535 || restApiPort < 0 || restApiPort > 65535) {
+      throw new ConfigException("Ports must be between 0 and 65535");
+    }
+    if (port != 0 && port == restApiPort) {
+      throw new ConfigException("--port and --rest_api_port must differ, both are " + port);
+    }
+    if (restApiTimeoutMs <= 0) {
+      throw new ConfigException("--rest_api_timeout_in_ms must be positive");
+    }
+    if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
+      throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
+    }
+    if (restApiThreads < 0) {
+      throw new ConfigException("Thread counts cannot be negative");
+    }
+    MonitoringConfig monitoring = monitoringConfigFile == null ? MonitoringConfig.getDefaultInstance()
+        : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());
+    return new GatewayOptions("0.0.0.0", restApiPort, port, restApiTimeoutMs, maxRequestBodyBytes,
+        grpcMaxMessageSize, metricsPath(monitoring), serverVersion,
+        adminToken == null || adminToken.isEmpty() ? null : adminToken);
+  }
+
+  int eventLoops() {
+    return restApiThreads == 0 ? CORES : restApiThreads;
+  }
+
+  /** Metrics are on by default; a monitoring config can move them or switch them off. */
+  private static String metricsPath(MonitoringConfig monitoring) {
+    if (!monitoring.hasPrometheusConfig()) {
+      return DEFAULT_METRICS_PATH;
+    }
+    if (!monitoring.getPrometheusConfig().getEnable()) {
+      return null;
+    }
+    String path = monitoring.getPrometheusConfig().getPath();
+    return path.isEmpty() ? DEFAULT_METRICS_PATH : path;
+  }
+}

@@ -1,0 +1,100 @@
+package io.infergate.app;
+
+import io.infergate.common.bus.BusCodecs;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.GatewayVerticle;
+import io.infergate.worker.WorkerOptions;
+import io.infergate.worker.WorkerVerticle;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Infergate process on a Vert.x instance, local or clustered: a worker, gateways (one
+ * verticle per event loop), or both. A worker's models load before the gateways open their
+ * ports, as TF Serving does.
+ */
+public final class Node {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  private final Vertx vertx;
+  private final ModelRegistry registry;
+  private final PrometheusMeterRegistry prometheus;
+  private final int restPort;
+  private final int grpcPort;
+
+  private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort) {
+    this.vertx = vertx;
+    this.registry = registry;
+    this.prometheus = prometheus;
+    this.restPort = restPort;
+    this.grpcPort = grpcPort;
+  }
+
+  /**
+   * @param worker the worker's options, or null for a gateway-only process
+   * @param gateway the gateways' options, or null for a worker-only process
+   * @param workerId the id under which the worker's servables are addressed
+   */
+  static Future<Node> start(Vertx vertx, ModelRegistry registry, String workerId, WorkerOptions worker,
+                            GatewayOptions gateway, int gatewayInstances) {
+    BusCodecs.register(vertx.eventBus());
+    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    AtomicReference<GatewayVerticle> first = new AtomicReference<>();
+    Future<String> workerStarted = worker == null ? Future.succeededFuture()
+        : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId));
+    return workerStarted
+        .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
+          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus);
+          first.compareAndSet(null, verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(gatewayInstances)))
+        .map(g -> {
+          GatewayVerticle verticle = first.get();
+          Node node = new Node(vertx, registry, prometheus, verticle == null ? 0 : verticle.actualPort(),
+              verticle == null ? 0 : verticle.actualGrpcPort());
+          if (verticle != null) {
+            LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
+                node.grpcPort == 0 ? "(off)" : node.grpcPort);
+          }
+          return node;
+        })
+        .recover(failure -> {
+          // Fail now: a listener on close() would run on an event loop that close() stops.
+          vertx.close();
+          return Future.failedFuture(failure);
+        });
+  }
+
+  public int restPort() {
+    return restPort;
+  }
+
+  /** The gRPC port, 0 when gRPC is off. */
+  public int grpcPort() {
+    return grpcPort;
+  }
+
+  public ModelRegistry registry() {
+    return registry;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  PrometheusMeterRegistry prometheus() {
+    return prometheus;
+  }
+
+  /** Stops taking requests, unloads every model and frees its native memory, leaves the cluster. */
+  public Future<Void> close() {
+    return vertx.close();
+  }
+}

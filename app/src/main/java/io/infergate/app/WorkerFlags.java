@@ -1,0 +1,168 @@
+package io.infergate.app;
+
+import io.infergate.common.config.ConfigException;
+import io.infergate.common.config.TextProtoFiles;
+import io.infergate.proto.serving.BatchingParameters;
+import io.infergate.proto.serving.ModelServerConfig;
+import io.infergate.worker.WorkerOptions;
+import io.infergate.worker.batching.BatchConfig;
+import io.infergate.worker.lifecycle.LoaderOptions;
+import io.infergate.worker.lifecycle.ModelServerConfigs;
+import io.infergate.worker.runtime.SessionOptions;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.GPUOptions;
+import picocli.CommandLine.Option;
+
+/**
+ * The worker's flags: tensorflow_model_server's names and meanings where it has them. Each can
+ * also come from an environment variable (INFERGATE_ and the flag's name in capitals); a flag
+ * on the command line wins.
+ */
+final class WorkerFlags {
+
+  @Option(names = "--model_name", defaultValue = "${env:INFERGATE_MODEL_NAME:-default}",
+      description = "Name of the model in single-model mode. Default: ${DEFAULT-VALUE}")
+  String modelName;
+
+  @Option(names = "--model_base_path", defaultValue = "${env:INFERGATE_MODEL_BASE_PATH}",
+      description = "Directory of the model's numbered version folders (single-model mode)")
+  String modelBasePath;
+
+  @Option(names = "--model_config_file", defaultValue = "${env:INFERGATE_MODEL_CONFIG_FILE}",
+      description = "ModelServerConfig in text format; overrides --model_name and --model_base_path")
+  Path modelConfigFile;
+
+  @Option(names = "--allow_version_labels_for_unavailable_models", arity = "0..1", fallbackValue = "true",
+      defaultValue = "${env:INFERGATE_ALLOW_VERSION_LABELS_FOR_UNAVAILABLE_MODELS:-false}",
+      description = "Allow labels that point at versions not (yet) available. Default: ${DEFAULT-VALUE}")
+  boolean allowLabelsForUnavailableModels;
+
+  @Option(names = "--num_load_threads", defaultValue = "${env:INFERGATE_NUM_LOAD_THREADS:-0}",
+      description = "Threads that load models; 0 = one. Default: ${DEFAULT-VALUE}")
+  int numLoadThreads;
+
+  @Option(names = "--num_inference_threads", defaultValue = "${env:INFERGATE_NUM_INFERENCE_THREADS:-0}",
+      description = "Threads that run TensorFlow; 0 = one per core. Default: ${DEFAULT-VALUE}")
+  int numInferenceThreads;
+
+  @Option(names = "--saved_model_tags", defaultValue = "${env:INFERGATE_SAVED_MODEL_TAGS:-serve}",
+      description = "Comma-separated meta-graph tags to load. Default: ${DEFAULT-VALUE}")
+  String savedModelTags;
+
+  @Option(names = "--tensorflow_intra_op_parallelism", defaultValue = "${env:INFERGATE_TENSORFLOW_INTRA_OP_PARALLELISM:-0}",
+      description = "Threads for one op's work; 0 = TensorFlow chooses. Default: ${DEFAULT-VALUE}")
+  int intraOpParallelism;
+
+  @Option(names = "--tensorflow_inter_op_parallelism", defaultValue = "${env:INFERGATE_TENSORFLOW_INTER_OP_PARALLELISM:-0}",
+      description = "Threads for independent ops; 0 = TensorFlow chooses, -1 = the calling thread. Default: ${DEFAULT-VALUE}")
+  int interOpParallelism;
+
+  @Option(names = "--enable_batching", arity = "0..1", fallbackValue = "true",
+      defaultValue = "${env:INFERGATE_ENABLE_BATCHING:-false}",
+      description = "Merge concurrent requests for a servable into batches. Default: ${DEFAULT-VALUE}")
+  boolean enableBatching;
+
+  @Option(names = "--batching_parameters_file", defaultValue = "${env:INFERGATE_BATCHING_PARAMETERS_FILE}",
+      description = "BatchingParameters in text format; TF Serving's defaults when absent")
+  Path batchingParametersFile;
+
+  @Option(names = "--enable_per_model_batching_parameters", arity = "0..1", fallbackValue = "true",
+      defaultValue = "${env:INFERGATE_ENABLE_PER_MODEL_BATCHING_PARAMETERS:-false}",
+      description = "Read batching_params.pbtxt from each version's folder. Default: ${DEFAULT-VALUE}")
+  boolean perModelBatching;
+
+  @Option(names = "--file_system_poll_wait_seconds", defaultValue = "${env:INFERGATE_FILE_SYSTEM_POLL_WAIT_SECONDS:-1}",
+      description = "Seconds between scans of model folders for new versions; 0 = scan once. Default: ${DEFAULT-VALUE}")
+  int fileSystemPollSeconds;
+
+  @Option(names = "--model_config_file_poll_wait_seconds",
+      defaultValue = "${env:INFERGATE_MODEL_CONFIG_FILE_POLL_WAIT_SECONDS:-0}",
+      description = "Seconds between re-reads of --model_config_file; 0 = read once. Default: ${DEFAULT-VALUE}")
+  int configPollSeconds;
+
+  @Option(names = "--max_num_load_retries", defaultValue = "${env:INFERGATE_MAX_NUM_LOAD_RETRIES:-5}",
+      description = "Further attempts after a failed load. Default: ${DEFAULT-VALUE}")
+  int maxLoadRetries;
+
+  @Option(names = "--load_retry_interval_micros", defaultValue = "${env:INFERGATE_LOAD_RETRY_INTERVAL_MICROS:-60000000}",
+      description = "Pause between load attempts, in microseconds. Default: ${DEFAULT-VALUE}")
+  long loadRetryIntervalMicros;
+
+  @Option(names = "--enable_model_warmup", arity = "0..1", fallbackValue = "true",
+      defaultValue = "${env:INFERGATE_ENABLE_MODEL_WARMUP:-true}",
+      description = "Warm a version up before it takes traffic. Default: ${DEFAULT-VALUE}")
+  boolean warmup;
+
+  @Option(names = "--num_request_iterations_for_warmup",
+      defaultValue = "${env:INFERGATE_NUM_REQUEST_ITERATIONS_FOR_WARMUP:-1}",
+      description = "Times each warmup record is replayed. Default: ${DEFAULT-VALUE}")
+  int warmupIterations;
+
+  @Option(names = "--per_process_gpu_memory_fraction",
+      defaultValue = "${env:INFERGATE_PER_PROCESS_GPU_MEMORY_FRACTION:-0}",
+      description = "Share of each GPU's memory TensorFlow may take; 0 = TF chooses. Default: ${DEFAULT-VALUE}")
+  double gpuMemoryFraction;
+
+  @Option(names = "--gpu_allow_growth", arity = "0..1", fallbackValue = "true",
+      defaultValue = "${env:INFERGATE_GPU_ALLOW_GROWTH:-false}",
+      description = "Let TensorFlow grow GPU memory as needed instead of taking it up front. Default: ${DEFAULT-VALUE}")
+  boolean gpuAllowGrowth;
+
+  @Option(names = "--gpu_visible_devices", defaultValue = "${env:INFERGATE_GPU_VISIBLE_DEVICES:-}",
+      description = "Comma-separated GPU ids TensorFlow may use (e.g. 0,1); empty = all")
+  String gpuVisibleDevices;
+
+  /** Checks the worker's flags and config files; throws ConfigException with a clear message. */
+  WorkerOptions toOptions() {
+    if (numLoadThreads < 0 || numInferenceThreads < 0) {
+      throw new ConfigException("Thread counts cannot be negative");
+    }
+    String[] tags = Arrays.stream(savedModelTags.split(",")).map(String::trim).filter(t -> !t.isEmpty())
+        .toArray(String[]::new);
+    if (tags.length == 0) {
+      throw new ConfigException("--saved_model_tags names no tag");
+    }
+    if (gpuMemoryFraction < 0 || gpuMemoryFraction > 1) {
+      throw new ConfigException("--per_process_gpu_memory_fraction must be between 0 and 1");
+    }
+    if (maxLoadRetries < 0 || loadRetryIntervalMicros < 0 || warmupIterations < 0) {
+      throw new ConfigException("--max_num_load_retries, --load_retry_interval_micros and "
+          + "--num_request_iterations_for_warmup cannot be negative");
+    }
+    if (batchingParametersFile != null && !enableBatching) {
+      throw new ConfigException("--batching_parameters_file needs --enable_batching");
+    }
+    ConfigProto session = ConfigProto.newBuilder()
+        .setIntraOpParallelismThreads(intraOpParallelism)
+        .setInterOpParallelismThreads(interOpParallelism)
+        .setGpuOptions(GPUOptions.newBuilder()
+            .setPerProcessGpuMemoryFraction(gpuMemoryFraction)
+            .setAllowGrowth(gpuAllowGrowth)
+            .setVisibleDeviceList(gpuVisibleDevices.trim()))
+        .build();
+    BatchingParameters batching = null;
+    if (enableBatching) {
+      batching = batchingParametersFile == null ? BatchingParameters.getDefaultInstance()
+          : TextProtoFiles.read(batchingParametersFile, BatchingParameters.getDefaultInstance());
+      BatchConfig.of(batching, GatewayFlags.CORES); // fails fast on bad parameters
+    }
+    LoaderOptions loader = new LoaderOptions(new SessionOptions(Arrays.asList(tags), session),
+        maxLoadRetries, loadRetryIntervalMicros / 1000, warmup, Math.max(1, warmupIterations),
+        perModelBatching, allowLabelsForUnavailableModels);
+    return new WorkerOptions(ModelServerConfigs.validated(modelConfig()), modelConfigFile, configPollSeconds,
+        fileSystemPollSeconds, loader, batching,
+        numInferenceThreads == 0 ? GatewayFlags.CORES : numInferenceThreads, Math.max(1, numLoadThreads));
+  }
+
+  private ModelServerConfig modelConfig() {
+    if (modelConfigFile != null) {
+      return ModelServerConfigs.read(modelConfigFile);
+    }
+    if (modelBasePath == null || modelBasePath.isEmpty()) {
+      throw new ConfigException("Give --model_config_file, or --model_base_path (with --model_name)");
+    }
+    return ModelServerConfigs.singleModel(modelName, modelBasePath);
+  }
+}

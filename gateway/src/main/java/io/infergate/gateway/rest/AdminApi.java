@@ -1,0 +1,195 @@
+package io.infergate.gateway.rest;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.infergate.common.bus.Addresses;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ModelView;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.routing.Router;
+import io.infergate.gateway.routing.ServableResolver;
+import io.infergate.gateway.routing.VersionSelector;
+import io.infergate.proto.registry.ShadowTarget;
+import io.infergate.proto.registry.TrafficPolicy;
+import io.infergate.proto.registry.TrafficTarget;
+import io.infergate.proto.registry.VersionCommand;
+import io.infergate.proto.registry.WeightedTarget;
+import io.vertx.core.Future;
+import io.vertx.core.eventbus.EventBus;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The operator's API under {@code /admin}, guarded by a bearer token: read the registry, set
+ * labels, traffic splits and shadow targets, load or unload a version on the cluster. Changes
+ * go to the shared registry (or, for load/unload, to every worker) and reach every gateway.
+ */
+public final class AdminApi {
+
+  private static final JsonFormat.Printer POLICY_JSON = JsonFormat.printer().preservingProtoFieldNames();
+
+  private final ModelRegistry registry;
+  private final EventBus eventBus;
+  private final RestEndpoints endpoints;
+  private final byte[] token;
+
+  /** @param token the bearer token; null switches the admin API off */
+  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, String token) {
+    this.registry = registry;
+    this.eventBus = eventBus;
+    this.endpoints = endpoints;
+    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+  }
+
+  void mount(io.vertx.ext.web.Router router) {
+    router.route("/admin/*").handler(this::authorize);
+    router.get("/admin/registry").handler(endpoints.endpoint("admin", ctx -> ok(registryJson())));
+    router.put("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", this::setLabel));
+    router.delete("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", this::removeLabel));
+    router.put("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", this::setTraffic));
+    router.delete("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", ctx ->
+        registry.setTrafficPolicy(model(ctx).name(), TrafficPolicy.getDefaultInstance())
+            .compose(v -> ok(modelJson(model(ctx))))));
+    router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", ctx -> command(ctx, true)));
+    router.post("/admin/models/:model/versions/:version/unload").handler(endpoints.endpoint("admin", ctx -> command(ctx, false)));
+  }
+
+  private void authorize(RoutingContext ctx) {
+    if (token == null) {
+      RestEndpoints.sendError(ctx.response(), 403, "The admin API is off; start the gateway with --admin_token");
+      return;
+    }
+    String header = ctx.request().getHeader("authorization");
+    byte[] given = header != null && header.startsWith("Bearer ")
+        ? header.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
+    if (!MessageDigest.isEqual(token, given)) {
+      ctx.response().putHeader("www-authenticate", "Bearer");
+      RestEndpoints.sendError(ctx.response(), 401, "Missing or wrong admin token");
+      return;
+    }
+    ctx.next();
+  }
+
+  /** Points a label at a version; only an AVAILABLE version, unless ?force=true. */
+  private Future<Reply> setLabel(RoutingContext ctx) {
+    ModelView model = model(ctx);
+    JsonObject body = ctx.body().asJsonObject();
+    if (body == null || body.getLong("version") == null) {
+      throw ServingException.invalidArgument("Body must be {\"version\": <number>}");
+    }
+    long version = body.getLong("version");
+    ServableRecord record = model.versions().get(version);
+    if ((record == null || !record.isAvailable()) && !force(ctx)) {
+      throw new ServingException(StatusCode.FAILED_PRECONDITION, "Version " + version + " of model " + model.name()
+          + " is not available; a label may point only at an available version unless ?force=true");
+    }
+    Map<String, Long> labels = new HashMap<>(model.labels());
+    labels.put(ctx.pathParam("label"), version);
+    return registry.setLabels(model.name(), labels).compose(v -> ok(modelJson(model(ctx))));
+  }
+
+  private Future<Reply> removeLabel(RoutingContext ctx) {
+    ModelView model = model(ctx);
+    Map<String, Long> labels = new HashMap<>(model.labels());
+    if (labels.remove(ctx.pathParam("label")) == null) {
+      throw ServingException.notFound("Model " + model.name() + " has no label " + ctx.pathParam("label"));
+    }
+    return registry.setLabels(model.name(), labels).compose(v -> ok(modelJson(model(ctx))));
+  }
+
+  /** Replaces the traffic policy; every target must serve now, unless ?force=true. */
+  private Future<Reply> setTraffic(RoutingContext ctx) {
+    ModelView model = model(ctx);
+    TrafficPolicy.Builder policy = TrafficPolicy.newBuilder();
+    try {
+      JsonFormat.parser().merge(RestEndpoints.bodyText(ctx), policy);
+    } catch (InvalidProtocolBufferException e) {
+      throw ServingException.invalidArgument("Invalid traffic policy: " + e.getMessage());
+    }
+    for (WeightedTarget split : policy.getSplitList()) {
+      if (split.getWeight() <= 0) {
+        throw ServingException.invalidArgument("Every split weight must be positive");
+      }
+      checkTarget(ctx, model, split.getTarget());
+    }
+    for (ShadowTarget shadow : policy.getShadowList()) {
+      if (shadow.getPercent() < 1 || shadow.getPercent() > 100) {
+        throw ServingException.invalidArgument("A shadow percent must be between 1 and 100");
+      }
+      checkTarget(ctx, model, shadow.getTarget());
+    }
+    return registry.setTrafficPolicy(model.name(), policy.build()).compose(v -> ok(modelJson(model(ctx))));
+  }
+
+  private void checkTarget(RoutingContext ctx, ModelView model, TrafficTarget target) {
+    if (target.getTargetCase() == TrafficTarget.TargetCase.TARGET_NOT_SET) {
+      throw ServingException.invalidArgument("Every target needs a version or a label");
+    }
+    if (force(ctx)) {
+      return;
+    }
+    boolean serves;
+    try {
+      serves = Router.selector(target).select(model).map(ServableRecord::isAvailable).orElse(false);
+    } catch (ServingException unknownLabel) {
+      serves = false;
+    }
+    if (!serves) {
+      throw new ServingException(StatusCode.FAILED_PRECONDITION, "Target " + Router.describe(target)
+          + " of model " + model.name() + " is not available; pass ?force=true to route to it anyway");
+    }
+  }
+
+  /** Asks every worker serving the model to load or unload a version; they report through the registry. */
+  private Future<Reply> command(RoutingContext ctx, boolean load) {
+    ModelView model = model(ctx);
+    long version = ((VersionSelector.Specific) VersionSelector.of(ctx.pathParam("version"), null)).version();
+    eventBus.publish(Addresses.VERSION_COMMAND,
+        VersionCommand.newBuilder().setModel(model.name()).setVersion(version).setLoad(load).build());
+    return Future.succeededFuture(new Reply(202, new JsonObject().put("model", model.name()).put("version", version)
+        .put("action", load ? "load" : "unload").toBuffer().getBytes(), null));
+  }
+
+  private ModelView model(RoutingContext ctx) {
+    String name = ctx.pathParam("model");
+    return ServableResolver.model(registry.snapshot(), name, VersionSelector.LATEST);
+  }
+
+  private static boolean force(RoutingContext ctx) {
+    return "true".equals(ctx.queryParams().get("force"));
+  }
+
+  private JsonObject registryJson() {
+    JsonObject models = new JsonObject();
+    registry.snapshot().models().values().forEach(model -> models.put(model.name(), modelJson(model)));
+    return new JsonObject().put("connected", registry.isConnected()).put("models", models);
+  }
+
+  private static JsonObject modelJson(ModelView model) {
+    JsonObject versions = new JsonObject();
+    model.versions().forEach((version, record) -> versions.put(Long.toString(version), new JsonObject()
+        .put("state", record.state().name())
+        .put("workers", new JsonArray(record.workers()))
+        .put("error_code", record.errorCode().name())
+        .put("error_message", record.errorMessage())));
+    JsonObject labels = new JsonObject();
+    model.labels().forEach(labels::put);
+    try {
+      return new JsonObject().put("versions", versions).put("labels", labels)
+          .put("traffic", new JsonObject(POLICY_JSON.print(model.traffic())));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Future<Reply> ok(JsonObject json) {
+    return Future.succeededFuture(Reply.ok(json.toBuffer().getBytes(), null));
+  }
+}
