@@ -22,7 +22,7 @@ final class ClusterFlags {
   int port;
 
   @Option(names = "--cluster_members", defaultValue = "${env:INFERGATE_CLUSTER_MEMBERS:-}",
-      description = "Comma-separated members to join (host[:port], port ranges as host:5701-5710)")
+      description = "Comma-separated members to join: host (scanning the Hazelcast ports from 5701) or host:port")
   String members;
 
   @Option(names = "--cluster_kubernetes_service", defaultValue = "${env:INFERGATE_CLUSTER_KUBERNETES_SERVICE:-}",

@@ -1,5 +1,6 @@
 package io.infergate.app;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.infergate.common.cluster.ClusterOptions;
 import io.infergate.common.cluster.Clustering;
 import io.infergate.common.registry.HazelcastModelRegistry;
@@ -13,13 +14,18 @@ final class ClusterNodes {
 
   private ClusterNodes() {}
 
-  static Future<Node> start(ClusterOptions cluster, WorkerOptions worker, GatewayOptions gateway, int eventLoops) {
+  /** A cluster member: its node and its Hazelcast instance. */
+  record Member(Node node, HazelcastInstance hazelcast) {}
+
+  static Future<Member> start(ClusterOptions cluster, WorkerOptions worker, GatewayOptions gateway, int eventLoops) {
     return Clustering.start(cluster, new VertxOptions().setEventLoopPoolSize(eventLoops))
         .compose(clustered -> {
-          String nodeId = clustered.manager().getNodeId();
-          HazelcastModelRegistry registry =
-              new HazelcastModelRegistry(clustered.manager().getHazelcastInstance(), nodeId);
-          return Node.start(clustered.vertx(), registry, nodeId, worker, gateway, eventLoops);
+          HazelcastInstance hazelcast = clustered.manager().getHazelcastInstance();
+          // The member UUID, not Vert.x's node id: membership events name members by it.
+          String nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+          return Node.start(clustered.vertx(), new HazelcastModelRegistry(hazelcast, nodeId), nodeId, worker,
+                  gateway, eventLoops)
+              .map(node -> new Member(node, hazelcast));
         });
   }
 }

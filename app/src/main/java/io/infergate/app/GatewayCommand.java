@@ -20,7 +20,7 @@ final class GatewayCommand implements Callable<Integer> {
     return Processes.runUntilStopped(() -> {
       String version = Main.class.getPackage().getImplementationVersion();
       return ClusterNodes.start(cluster.toOptions(), null, gateway.toOptions(version == null ? "dev" : version),
-          gateway.eventLoops());
+          gateway.eventLoops()).map(ClusterNodes.Member::node);
     });
   }
 }

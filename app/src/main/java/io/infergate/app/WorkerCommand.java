@@ -25,6 +25,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     return Processes.runUntilStopped(() -> ClusterNodes.start(cluster.toOptions(), worker.toOptions(), null,
             Math.max(2, GatewayFlags.CORES))
+        .map(ClusterNodes.Member::node)
         .compose(node -> monitoringPort == 0 ? Future.succeededFuture(node)
             : node.vertx().createHttpServer()
                 .requestHandler(request -> request.response()

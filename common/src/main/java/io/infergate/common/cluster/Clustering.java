@@ -31,20 +31,18 @@ public final class Clustering {
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.wait.seconds.before.join", "1");
-    // A killed member is noticed at once through its closed connections; a hung one within 10 s.
-    config.setProperty("hazelcast.max.no.heartbeat.seconds", "10");
+    // A member that stops answering (killed, hung, cut off) leaves the cluster after 5 s of silence.
+    config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
     config.setProperty("hazelcast.socket.bind.any", "false");
     NetworkConfig network = config.getNetworkConfig();
     network.setPort(options.port()).setPortAutoIncrement(true);
     network.getInterfaces().setEnabled(true).addInterface(options.host());
-    network.setPublicAddress(options.host() + ":" + options.port());
     JoinConfig join = network.getJoin();
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(options.multicast());
     if (options.kubernetesService() != null && !options.kubernetesService().isEmpty()) {
       join.getKubernetesConfig().setEnabled(true).setProperty("service-name", options.kubernetesService());
-      network.setPublicAddress(null);
     } else if (!options.multicast()) {
       if (options.members().isEmpty()) {
         throw new ConfigException("Give cluster members (--cluster_members), a Kubernetes service, or multicast");

@@ -82,8 +82,8 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   /** Forgets this worker's servables of the model; the model itself once no worker serves it. */
   @Override
   public Future<Void> removeModel(String model) {
-    servables().keySet().removeIf(key -> key.startsWith(model + "/") && key.endsWith("@" + worker));
-    if (servables().keySet().stream().noneMatch(key -> key.startsWith(model + "/"))) {
+    removeServables(key -> key.startsWith(model + "/") && key.endsWith("@" + worker));
+    if (List.copyOf(servables().keySet()).stream().noneMatch(key -> key.startsWith(model + "/"))) {
       models().remove(model);
     }
     return changed();
@@ -91,8 +91,17 @@ public abstract class StoredModelRegistry implements ModelRegistry {
 
   /** Forgets every servable of a worker that left. */
   protected void forgetWorker(String departed) {
-    servables().keySet().removeIf(key -> key.endsWith("@" + departed));
+    removeServables(key -> key.endsWith("@" + departed));
     rebuild();
+  }
+
+  /** Removes by key one at a time: a replicated map's key set is a copy, not a view. */
+  private void removeServables(java.util.function.Predicate<String> which) {
+    for (String key : List.copyOf(servables().keySet())) {
+      if (which.test(key)) {
+        servables().remove(key);
+      }
+    }
   }
 
   /** Builds a new snapshot from the maps; implementations call it when the maps change. */

@@ -13,9 +13,16 @@ public final class ServableResolver {
 
   private ServableResolver() {}
 
-  /** The available servable that serves the request, or NOT_FOUND as TF Serving words it. */
+  /**
+   * The available servable that serves the request; NOT_FOUND as TF Serving words it, or
+   * UNAVAILABLE when the model is known but no worker holds any version of it right now.
+   */
   public static ServableRecord resolve(RoutingSnapshot snapshot, String model, VersionSelector selector) {
-    return selector.select(model(snapshot, model, selector))
+    ModelView view = model(snapshot, model, selector);
+    if (view.versions().isEmpty() && selector instanceof VersionSelector.Latest) {
+      throw ServingException.unavailable("No worker is serving any version of model " + model);
+    }
+    return selector.select(view)
         .filter(ServableRecord::isAvailable)
         .orElseThrow(() -> notFound(model, selector));
   }

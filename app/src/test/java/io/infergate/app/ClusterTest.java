@@ -1,0 +1,258 @@
+package io.infergate.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.infergate.common.cluster.ClusterOptions;
+import io.infergate.gateway.GatewayOptions;
+import io.infergate.worker.TestModels;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two gateways and two workers, each its own Vert.x and Hazelcast member on loopback: routing
+ * by label, split and sticky header from the shared registry, the admin API, and a worker
+ * crashed under load. Tests run in order; the last ones take workers away.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterTest {
+
+  static final String TOKEN = "test-token";
+  static final String REQUEST = "{\"instances\": [1.0, 2.0]}";
+  static final String ANSWER = "{\"predictions\":[2.5,3.0]}";
+
+  @TempDir
+  static Path dir;
+
+  static ClusterNodes.Member workerA;
+  static ClusterNodes.Member workerB;
+  static ClusterNodes.Member gatewayA;
+  static ClusterNodes.Member gatewayB;
+  static TestServer clientA;
+  static TestServer clientB;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    ClusterOptions cluster = new ClusterOptions("test-" + UUID.randomUUID(), "127.0.0.1", 5801,
+        List.of("127.0.0.1"), "", false);
+    Path config = Files.writeString(dir.resolve("models.config"), """
+        model_config_list { config { name: "hp" base_path: "%s" model_version_policy { all {} }
+          version_labels { key: "stable" value: 123 } version_labels { key: "canary" value: 124 } } }"""
+        .formatted(TestModels.tfServing("saved_model_half_plus_two_2_versions")));
+    var worker = TestServer.options("--model_config_file=" + config, "--rest_api_port=0", "--port=0").worker();
+    workerA = TestServer.await(ClusterNodes.start(cluster, worker, null, 2));
+    workerB = TestServer.await(ClusterNodes.start(cluster, worker, null, 2));
+    gatewayA = TestServer.await(ClusterNodes.start(cluster, null, gateway(TOKEN), 2));
+    gatewayB = TestServer.await(ClusterNodes.start(cluster, null, gateway(null), 2));
+    clientA = TestServer.of(gatewayA.node());
+    clientB = TestServer.of(gatewayB.node());
+    Traffic.awaitCondition(() -> workersOf(clientB, "123") == 2 && workersOf(clientB, "124") == 2, 30_000);
+  }
+
+  @AfterAll
+  static void stopCluster() throws Exception {
+    for (TestServer client : new TestServer[] {clientA, clientB}) {
+      if (client != null) {
+        client.close();
+      }
+    }
+    for (ClusterNodes.Member member : new ClusterNodes.Member[] {workerA, workerB}) {
+      if (member != null && member.hazelcast().getLifecycleService().isRunning()) {
+        TestServer.await(member.node().close());
+      }
+    }
+  }
+
+  @Test
+  @Order(1)
+  void bothGatewaysRouteByVersionAndLabel() throws Exception {
+    for (TestServer client : new TestServer[] {clientA, clientB}) {
+      assertThat(version(client, "/v1/models/hp/labels/stable:predict", null)).isEqualTo("123");
+      assertThat(version(client, "/v1/models/hp/labels/canary:predict", null)).isEqualTo("124");
+      assertThat(version(client, "/v1/models/hp/versions/123:predict", null)).isEqualTo("123");
+      assertThat(version(client, "/v1/models/hp:predict", null)).isEqualTo("124");
+    }
+  }
+
+  @Test
+  @Order(2)
+  void theAdminTokenIsEnforced() throws Exception {
+    assertThat(clientA.get("/admin/registry").status()).isEqualTo(401);
+    assertThat(admin(clientA, HttpMethod.GET, "/admin/registry", null, "wrong").statusCode()).isEqualTo(401);
+    assertThat(admin(clientA, HttpMethod.GET, "/admin/registry", null, TOKEN).statusCode()).isEqualTo(200);
+    assertThat(admin(clientB, HttpMethod.GET, "/admin/registry", null, TOKEN).statusCode())
+        .as("a gateway started without a token has no admin API").isEqualTo(403);
+  }
+
+  @Test
+  @Order(3)
+  void aLabelFlipOnOneGatewayReachesTheOtherWithinASecond() throws Exception {
+    HttpResponse<Buffer> refused = admin(clientA, HttpMethod.PUT, "/admin/models/hp/labels/stable", "{\"version\": 999}", TOKEN);
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.bodyAsString()).contains("not available");
+
+    long started = System.nanoTime();
+    assertThat(admin(clientA, HttpMethod.PUT, "/admin/models/hp/labels/stable", "{\"version\": 124}", TOKEN)
+        .statusCode()).isEqualTo(200);
+    Traffic.awaitCondition(() -> "124".equals(versionQuietly(clientB, "/v1/models/hp/labels/stable:predict")), 5_000);
+    assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(1_000);
+    admin(clientA, HttpMethod.PUT, "/admin/models/hp/labels/stable", "{\"version\": 123}", TOKEN);
+    Traffic.awaitCondition(() -> "123".equals(versionQuietly(clientB, "/v1/models/hp/labels/stable:predict")), 5_000);
+  }
+
+  @Test
+  @Order(4)
+  void aWeightedSplitIsObservedWithinTolerance() throws Exception {
+    setTraffic("{\"split\": [{\"target\": {\"version\": \"123\"}, \"weight\": 80},"
+        + " {\"target\": {\"label\": \"canary\"}, \"weight\": 20}]}");
+    Map<String, Integer> counts = new HashMap<>();
+    for (int i = 0; i < 1000; i++) {
+      counts.merge(version(clientB, "/v1/models/hp:predict", null), 1, Integer::sum);
+    }
+    assertThat(counts.get("124")).as("20%% of 1000 go to the canary, within ±5%%").isBetween(150, 250);
+    assertThat(counts.get("123") + counts.get("124")).isEqualTo(1000);
+    assertThat(clientB.get("/monitoring/prometheus/metrics").body())
+        .contains("infergate_variant_requests_total{model=\"hp\",variant=\"label:canary\"}");
+  }
+
+  @Test
+  @Order(5)
+  void aStickyHeaderKeepsEachUserOnOneVariant() throws Exception {
+    setTraffic("{\"split\": [{\"target\": {\"version\": \"123\"}, \"weight\": 50},"
+        + " {\"target\": {\"version\": \"124\"}, \"weight\": 50}], \"sticky_header\": \"x-user-id\"}");
+    Map<String, String> assigned = new HashMap<>();
+    for (int user = 0; user < 40; user++) {
+      for (int i = 0; i < 5; i++) {
+        TestServer client = i % 2 == 0 ? clientA : clientB;
+        String version = version(client, "/v1/models/hp:predict", "user-" + user);
+        String previous = assigned.putIfAbsent("user-" + user, version);
+        assertThat(version).as("user-" + user + " keeps one variant on both gateways").isEqualTo(previous == null ? version : previous);
+      }
+    }
+    assertThat(assigned.values()).contains("123", "124");
+  }
+
+  @Test
+  @Order(6)
+  void shadowCopiesAreMeasuredAndNeverReturned() throws Exception {
+    setTraffic("{\"shadow\": [{\"target\": {\"version\": \"123\"}, \"percent\": 100}]}");
+    for (int i = 0; i < 20; i++) {
+      assertThat(version(clientB, "/v1/models/hp:predict", null)).isEqualTo("124");
+    }
+    Traffic.awaitCondition(() -> metricsQuietly(clientB)
+        .contains("infergate_shadow_latency_seconds_count{model=\"hp\",status=\"OK\",target=\"version:123\"} 20"), 5_000);
+    assertThat(admin(clientA, HttpMethod.DELETE, "/admin/models/hp/traffic", null, TOKEN).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  @Order(7)
+  void aWorkerKilledUnderLoadLosesNoRequest() throws Exception {
+    try (Traffic traffic = Traffic.start(clientA, "/v1/models/hp/versions/123:predict", REQUEST, ANSWER)) {
+      traffic.awaitThen(() -> traffic.succeeded.get() > 100, 30_000);
+      workerB.hazelcast().getLifecycleService().terminate();
+      workerB.node().close();
+      traffic.awaitThen(() -> workersOf(clientA, "123") == 1, 30_000);
+      traffic.close();
+      assertThat(traffic.failures).isEmpty();
+      assertThat(traffic.succeeded.get()).isGreaterThan(150);
+    }
+  }
+
+  @Test
+  @Order(8)
+  void withNoWorkerLeftTheAnswerIsUnavailableAtOnce() throws Exception {
+    workerA.hazelcast().getLifecycleService().terminate();
+    workerA.node().close();
+    Traffic.awaitCondition(() -> workersOf(clientB, "123") == 0, 30_000);
+    long started = System.nanoTime();
+    TestServer.Response response = clientB.post("/v1/models/hp:predict", REQUEST);
+    assertThat(response.status()).isEqualTo(503);
+    assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(1_000);
+    assertThat(clientB.get("/v2/health/ready").status()).isEqualTo(503);
+  }
+
+  static GatewayOptions gateway(String token) {
+    return new GatewayOptions("127.0.0.1", 0, 0, 10_000, 1 << 20, 1 << 20, "/monitoring/prometheus/metrics", "test", token);
+  }
+
+  static void setTraffic(String policy) throws Exception {
+    HttpResponse<Buffer> set = admin(clientA, HttpMethod.PUT, "/admin/models/hp/traffic", policy, TOKEN);
+    assertThat(set.statusCode()).as(set.bodyAsString()).isEqualTo(200);
+    JsonObject expected = new JsonObject(policy);
+    Traffic.awaitCondition(() -> {
+      try {
+        return new JsonObject(admin(clientA, HttpMethod.GET, "/admin/registry", null, TOKEN).bodyAsString())
+            .getJsonObject("models").getJsonObject("hp").getJsonObject("traffic").fieldNames().equals(expected.fieldNames())
+            && clientB.server.registry().snapshot().model("hp").orElseThrow().traffic()
+                .equals(clientA.server.registry().snapshot().model("hp").orElseThrow().traffic());
+      } catch (Exception e) {
+        return false;
+      }
+    }, 5_000);
+  }
+
+  static HttpResponse<Buffer> admin(TestServer client, HttpMethod method, String path, String body, String token)
+      throws Exception {
+    WebClient web = WebClient.create(client.server.vertx());
+    try {
+      var request = web.request(method, client.server.restPort(), "localhost", path)
+          .putHeader("authorization", "Bearer " + token);
+      return TestServer.await(body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)));
+    } finally {
+      web.close();
+    }
+  }
+
+  static String version(TestServer client, String path, String user) throws Exception {
+    WebClient web = WebClient.create(client.server.vertx());
+    try {
+      var request = web.post(client.server.restPort(), "localhost", path);
+      if (user != null) {
+        request.putHeader("x-user-id", user);
+      }
+      HttpResponse<Buffer> response = TestServer.await(request.sendBuffer(Buffer.buffer(REQUEST)));
+      assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
+      assertThat(response.bodyAsString()).isEqualTo(ANSWER);
+      return response.getHeader("x-model-version");
+    } finally {
+      web.close();
+    }
+  }
+
+  static String versionQuietly(TestServer client, String path) {
+    try {
+      return version(client, path, null);
+    } catch (Throwable e) {
+      return null;
+    }
+  }
+
+  static String metricsQuietly(TestServer client) {
+    try {
+      return client.get("/monitoring/prometheus/metrics").body();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  static int workersOf(TestServer client, String version) {
+    return client.server.registry().snapshot().model("hp")
+        .map(model -> model.versions().get(Long.parseLong(version)))
+        .map(record -> record.workers().size()).orElse(0);
+  }
+}
