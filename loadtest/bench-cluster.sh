@@ -20,15 +20,6 @@ load() {
   "${generator[@]}" "$seconds" $rates | tail -n +2 | sed "s/^/$2,/"
 }
 
-wait_ready() {
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$1/v2/health/ready" > /dev/null && return 0
-    sleep 0.2
-  done
-  echo "not ready on port $1" >&2
-  return 1
-}
-
 worker() {
   INFERGATE_LOG_LEVEL=WARN bin/infergate worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
     "${batching[@]}" "${members[@]}" "--monitoring_port=$1" > "/tmp/infergate-bench-worker-$1.log" 2>&1 &

@@ -12,11 +12,16 @@ start_infergate() {
     "--rest_api_port=$rest_port" "$@" > "/tmp/infergate-bench-$name.log" 2>&1 &
   server=$!
   trap 'kill $server 2>/dev/null || true' EXIT
-  for _ in $(seq 1 100); do
-    curl -sf "http://127.0.0.1:$rest_port/v2/health/ready" > /dev/null && return 0
+  wait_ready "$rest_port"
+}
+
+# wait_ready REST_PORT: until the gateway there reports ready (30 s at most).
+wait_ready() {
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$1/v2/health/ready" > /dev/null && return 0
     sleep 0.2
   done
-  echo "Infergate did not become ready; see /tmp/infergate-bench-$name.log" >&2
+  echo "Infergate on port $1 did not become ready; see /tmp/infergate-bench-*.log" >&2
   return 1
 }
 
