@@ -163,6 +163,22 @@ class ClusterTest {
 
   @Test
   @Order(7)
+  void theAdminApiUnloadsAndLoadsAVersionOnEveryWorker() throws Exception {
+    assertThat(admin(clientA, HttpMethod.POST, "/admin/models/hp/versions/124/unload", null, TOKEN).statusCode())
+        .isEqualTo(202);
+    Traffic.awaitCondition(() -> workersOf(clientB, "124") == 0
+        && clientB.server.registry().snapshot().model("hp").orElseThrow().versions().get(124L) == null, 30_000);
+    assertThat(clientB.post("/v1/models/hp/versions/124:predict", REQUEST).status()).isEqualTo(404);
+    assertThat(version(clientB, "/v1/models/hp:predict", null)).isEqualTo("123");
+
+    assertThat(admin(clientA, HttpMethod.POST, "/admin/models/hp/versions/124/load", null, TOKEN).statusCode())
+        .isEqualTo(202);
+    Traffic.awaitCondition(() -> workersOf(clientB, "124") == 2, 30_000);
+    assertThat(version(clientB, "/v1/models/hp/versions/124:predict", null)).isEqualTo("124");
+  }
+
+  @Test
+  @Order(8)
   void aWorkerKilledUnderLoadLosesNoRequest() throws Exception {
     try (Traffic traffic = Traffic.start(clientA, "/v1/models/hp/versions/123:predict", REQUEST, ANSWER)) {
       traffic.awaitThen(() -> traffic.succeeded.get() > 100, 30_000);
@@ -176,7 +192,7 @@ class ClusterTest {
   }
 
   @Test
-  @Order(8)
+  @Order(9)
   void withNoWorkerLeftTheAnswerIsUnavailableAtOnce() throws Exception {
     workerA.hazelcast().getLifecycleService().terminate();
     workerA.node().close();

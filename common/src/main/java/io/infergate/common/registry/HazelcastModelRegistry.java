@@ -9,7 +9,6 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * The cluster's registry in Hazelcast replicated maps: every member holds a full copy, so
@@ -25,9 +24,6 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   private final HazelcastInstance hazelcast;
   private final ReplicatedMap<String, byte[]> servables;
   private final ReplicatedMap<String, byte[]> models;
-  private final UUID servablesListener;
-  private final UUID modelsListener;
-  private final UUID membershipListener;
 
   /** @param worker this member's node id, under which it publishes its servables */
   public HazelcastModelRegistry(HazelcastInstance hazelcast, String worker) {
@@ -46,9 +42,10 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
         rebuild();
       }
     };
-    servablesListener = servables.addEntryListener(onChange);
-    modelsListener = models.addEntryListener(onChange);
-    membershipListener = hazelcast.getCluster().addMembershipListener(new MembershipListener() {
+    // The listeners live as long as the Hazelcast instance, which the cluster manager owns.
+    servables.addEntryListener(onChange);
+    models.addEntryListener(onChange);
+    hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
         // a new worker announces its own servables
@@ -77,14 +74,5 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   public boolean isConnected() {
     return hazelcast.getLifecycleService().isRunning()
         && hazelcast.getCluster().getClusterState() == ClusterState.ACTIVE;
-  }
-
-  /** Stops listening; the Hazelcast instance itself belongs to the cluster manager. */
-  public void close() {
-    if (hazelcast.getLifecycleService().isRunning()) {
-      servables.removeEntryListener(servablesListener);
-      models.removeEntryListener(modelsListener);
-      hazelcast.getCluster().removeMembershipListener(membershipListener);
-    }
   }
 }

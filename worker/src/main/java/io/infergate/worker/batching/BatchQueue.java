@@ -2,7 +2,6 @@ package io.infergate.worker.batching;
 
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
-import io.infergate.common.status.StatusCode;
 import io.infergate.worker.runtime.SignatureRun;
 import java.util.ArrayDeque;
 import java.util.Deque;

@@ -42,13 +42,13 @@ public final class TensorBatcher {
       results.add(new LinkedHashMap<>());
     }
     for (Map.Entry<String, TensorProto> output : outputs.entrySet()) {
-      TensorProto tensor = normalized(output.getValue());
+      TensorProto tensor = TensorProtos.canonical(output.getValue());
       if (tensor.getTensorShape().getDimCount() == 0 || tensor.getTensorShape().getDim(0).getSize() != paddedRows) {
         throw new ServingException(StatusCode.INTERNAL, "Batched output '" + output.getKey()
             + "' must have the batch size " + paddedRows + " as its 0-th dimension, but has shape "
-            + dims(tensor));
+            + TensorProtos.dims(tensor));
       }
-      long rowElements = elements(tensor) / paddedRows;
+      long rowElements = TensorProtos.elementCount(tensor) / paddedRows;
       long row = 0;
       for (int i = 0; i < rowsPerRun.length; i++) {
         results.get(i).put(output.getKey(), slice(tensor, row, rowsPerRun[i], rowElements));
@@ -60,18 +60,18 @@ public final class TensorBatcher {
 
   /** The shape below dimension 0 that calls must share to be batched together (or its rank, when padding). */
   static String innerShapeKey(TensorProto tensor, boolean padVariableLength) {
-    long[] dims = dims(tensor);
+    long[] dims = TensorProtos.dims(tensor);
     return padVariableLength ? tensor.getDtype() + "/rank" + dims.length
         : tensor.getDtype() + Arrays.toString(Arrays.copyOfRange(dims, 1, dims.length));
   }
 
   private static TensorProto concat(List<TensorProto> parts, int paddedRows, boolean padVariableLength) {
     List<TensorProto> normalized = new ArrayList<>(parts.size());
-    parts.forEach(part -> normalized.add(normalized(part)));
-    long[] inner = Arrays.copyOfRange(dims(normalized.get(0)), 1, dims(normalized.get(0)).length);
+    parts.forEach(part -> normalized.add(TensorProtos.canonical(part)));
+    long[] inner = Arrays.copyOfRange(TensorProtos.dims(normalized.get(0)), 1, TensorProtos.dims(normalized.get(0)).length);
     if (padVariableLength) {
       for (TensorProto part : normalized) {
-        long[] dims = dims(part);
+        long[] dims = TensorProtos.dims(part);
         for (int d = 0; d < inner.length; d++) {
           inner[d] = Math.max(inner[d], dims[d + 1]);
         }
@@ -83,7 +83,7 @@ public final class TensorBatcher {
     TensorProto head = normalized.get(0);
     long rows = 0;
     for (TensorProto part : normalized) {
-      rows += dims(part)[0];
+      rows += TensorProtos.dims(part)[0];
     }
     TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
     shape.addDimBuilder().setSize(paddedRows);
@@ -94,7 +94,7 @@ public final class TensorBatcher {
     long padding = paddedRows - rows;
     if (head.getDtype() == DataType.DT_STRING) {
       normalized.forEach(part -> out.addAllStringVal(part.getStringValList()));
-      long rowElements = elements(head) / Math.max(1, dims(head)[0]);
+      long rowElements = TensorProtos.elementCount(head) / Math.max(1, TensorProtos.dims(head)[0]);
       for (long p = 0; p < padding; p++) {
         out.addAllStringVal(head.getStringValList().subList(0, (int) rowElements));
       }
@@ -104,7 +104,7 @@ public final class TensorBatcher {
     for (TensorProto part : normalized) {
       content = content.concat(part.getTensorContent());
     }
-    long rowBytes = head.getTensorContent().size() / Math.max(1, dims(head)[0]);
+    long rowBytes = head.getTensorContent().size() / Math.max(1, TensorProtos.dims(head)[0]);
     ByteString firstRow = head.getTensorContent().substring(0, (int) rowBytes);
     for (long p = 0; p < padding; p++) {
       content = content.concat(firstRow);
@@ -114,7 +114,7 @@ public final class TensorBatcher {
 
   /** Copies a tensor into a larger inner shape, filling the new cells with zeros (or empty strings). */
   private static TensorProto padInner(TensorProto tensor, long[] inner) {
-    long[] dims = dims(tensor);
+    long[] dims = TensorProtos.dims(tensor);
     long[] target = new long[dims.length];
     target[0] = dims[0];
     System.arraycopy(inner, 0, target, 1, inner.length);
@@ -126,13 +126,13 @@ public final class TensorBatcher {
       count *= dim;
     }
     boolean strings = tensor.getDtype() == DataType.DT_STRING;
-    int size = strings ? 0 : elementSize(tensor.getDtype());
+    int size = strings ? 0 : TensorProtos.elementSize(tensor.getDtype());
     ByteString[] stringCells = strings ? new ByteString[(int) count] : null;
     byte[] bytes = strings ? null : new byte[Math.toIntExact(count * size)];
     if (strings) {
       Arrays.fill(stringCells, ByteString.EMPTY);
     }
-    long sourceCount = elements(tensor);
+    long sourceCount = TensorProtos.elementCount(tensor);
     long[] index = new long[dims.length];
     for (long source = 0; source < sourceCount; source++) {
       long rest = source;
@@ -166,23 +166,7 @@ public final class TensorBatcher {
     if (tensor.getDtype() == DataType.DT_STRING) {
       return out.addAllStringVal(tensor.getStringValList().subList(from, to)).build();
     }
-    int size = elementSize(tensor.getDtype());
+    int size = TensorProtos.elementSize(tensor.getDtype());
     return out.setTensorContent(tensor.getTensorContent().substring(from * size, to * size)).build();
-  }
-
-  private static TensorProto normalized(TensorProto tensor) {
-    return TensorProtos.canonical(tensor);
-  }
-
-  private static int elementSize(DataType dtype) {
-    return TensorProtos.elementSize(dtype);
-  }
-
-  static long[] dims(TensorProto tensor) {
-    return TensorProtos.dims(tensor);
-  }
-
-  private static long elements(TensorProto tensor) {
-    return TensorProtos.elementCount(tensor);
   }
 }

@@ -2,7 +2,6 @@ package io.infergate.worker.runtime;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import io.infergate.common.status.ServingException;
 import java.util.List;
 import org.tensorflow.RawTensor;
 import org.tensorflow.Tensor;
