@@ -3,6 +3,7 @@ package io.infergate.app;
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.proto.features.FeatureConfig;
 import io.infergate.proto.serving.MonitoringConfig;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -45,6 +46,10 @@ final class GatewayFlags {
       description = "MonitoringConfig in text format (Prometheus path or off); metrics are on by default")
   Path monitoringConfigFile;
 
+  @Option(names = "--feature_config_file", defaultValue = "${env:INFERGATE_FEATURE_CONFIG_FILE}",
+      description = "FeatureConfig in text format: the Redis server and which model inputs come from it")
+  Path featureConfigFile;
+
   @Option(names = "--admin_token", defaultValue = "${env:INFERGATE_ADMIN_TOKEN}",
       description = "Bearer token of the admin API (/admin/...); without it the admin API is off")
   String adminToken;
@@ -70,7 +75,18 @@ final class GatewayFlags {
         : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());
     return new GatewayOptions("0.0.0.0", restApiPort, port, restApiTimeoutMs, maxRequestBodyBytes,
         grpcMaxMessageSize, metricsPath(monitoring), serverVersion,
-        adminToken == null || adminToken.isEmpty() ? null : adminToken);
+        adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig());
+  }
+
+  private FeatureConfig featureConfig() {
+    if (featureConfigFile == null) {
+      return null;
+    }
+    FeatureConfig config = TextProtoFiles.read(featureConfigFile, FeatureConfig.getDefaultInstance());
+    if (config.getRedis().getUri().isEmpty()) {
+      throw new ConfigException("The feature config " + featureConfigFile + " names no redis { uri }");
+    }
+    return config;
   }
 
   int eventLoops() {

@@ -4,6 +4,9 @@ import io.infergate.common.bus.BusCodecs;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
+import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.features.RedisFeatureStore;
+import java.time.Duration;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.WorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,13 +31,16 @@ public final class Node {
   private final PrometheusMeterRegistry prometheus;
   private final int restPort;
   private final int grpcPort;
+  private final FeatureEnricher features;
 
-  private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort) {
+  private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort,
+               FeatureEnricher features) {
     this.vertx = vertx;
     this.registry = registry;
     this.prometheus = prometheus;
     this.restPort = restPort;
     this.grpcPort = grpcPort;
+    this.features = features;
   }
 
   /**
@@ -49,16 +55,25 @@ public final class Node {
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
     Future<String> workerStarted = worker == null ? Future.succeededFuture()
         : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId));
+    AtomicReference<FeatureEnricher> features = new AtomicReference<>();
     return workerStarted
+        .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
+            : vertx.executeBlocking(() -> {
+              // Connecting to Redis blocks, so it happens once per process, off the event loop.
+              var redis = gateway.features().getRedis();
+              features.set(new FeatureEnricher(gateway.features(), new RedisFeatureStore(vertx, redis.getUri(),
+                  Duration.ofMillis(redis.getTimeoutMs() > 0 ? redis.getTimeoutMs() : 50))));
+              return null;
+            }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
-          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus);
+          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get());
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))
         .map(g -> {
           GatewayVerticle verticle = first.get();
           Node node = new Node(vertx, registry, prometheus, verticle == null ? 0 : verticle.actualPort(),
-              verticle == null ? 0 : verticle.actualGrpcPort());
+              verticle == null ? 0 : verticle.actualGrpcPort(), features.get());
           if (verticle != null) {
             LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
                 node.grpcPort == 0 ? "(off)" : node.grpcPort);
@@ -66,6 +81,9 @@ public final class Node {
           return node;
         })
         .recover(failure -> {
+          if (features.get() != null) {
+            features.get().close();
+          }
           // Fail now: a listener on close() would run on an event loop that close() stops.
           vertx.close();
           return Future.failedFuture(failure);
@@ -95,6 +113,10 @@ public final class Node {
 
   /** Stops taking requests, unloads every model and frees its native memory, leaves the cluster. */
   public Future<Void> close() {
-    return vertx.close();
+    return vertx.close().onComplete(closed -> {
+      if (features != null) {
+        features.close();
+      }
+    });
   }
 }

@@ -7,6 +7,7 @@ package io.infergate.gateway;
  * @param restTimeoutMillis deadline of a REST request, and of a gRPC call whose client set none
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
  * @param adminToken bearer token of the admin API, or null to switch it off
+ * @param features which model inputs come from the feature store, or null for none
  */
 public record GatewayOptions(
     String host,
@@ -17,5 +18,6 @@ public record GatewayOptions(
     long grpcMaxMessageBytes,
     String metricsPath,
     String serverVersion,
-    String adminToken) {
+    String adminToken,
+    io.infergate.proto.features.FeatureConfig features) {
 }

@@ -2,6 +2,7 @@ package io.infergate.gateway;
 
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.dispatch.Shadowing;
+import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.routing.RequestRouter;
@@ -10,13 +11,16 @@ import io.vertx.core.Vertx;
 
 /** What every protocol of one gateway verticle shares: routing, dispatch, shadowing and metrics. */
 public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
-                              Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus) {
+                              Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
+                              FeatureEnricher features) {
 
-  public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus) {
+  /** @param features the process's feature enricher, or null when no model takes features */
+  public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus,
+                                       FeatureEnricher features) {
     RequestRouter router = new RequestRouter(registry, prometheus);
     WorkerClient workers = new WorkerClient(vertx, registry);
     return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
-        new RequestMetrics(prometheus), prometheus);
+        new RequestMetrics(prometheus), prometheus, features);
   }
 
   /** Ready while this gateway sees the cluster and every known model has an available version. */

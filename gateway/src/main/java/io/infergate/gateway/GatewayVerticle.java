@@ -1,6 +1,7 @@
 package io.infergate.gateway;
 
 import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.grpc.GrpcApi;
 import io.infergate.gateway.rest.RestServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -18,18 +19,22 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewayOptions options;
   private final ModelRegistry registry;
   private final PrometheusMeterRegistry prometheus;
+  private final FeatureEnricher features;
   private HttpServer server;
   private HttpServer grpc;
 
-  public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus) {
+  /** @param features the process's feature enricher (shared by all gateway verticles), or null */
+  public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus,
+                         FeatureEnricher features) {
     this.options = options;
     this.registry = registry;
     this.prometheus = prometheus;
+    this.features = features;
   }
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, registry, prometheus);
+    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.restPort())

@@ -150,6 +150,22 @@ final class JsonTensorBuilder {
     return tensor.build();
   }
 
+  /** A one-dimensional tensor's values as text: entity ids, whether sent as strings or numbers. */
+  List<String> texts() {
+    if (shape().length != 1) {
+      throw ServingException.invalidArgument(describe(true) + " must hold one id per instance");
+    }
+    List<String> texts = new ArrayList<>(size);
+    for (int i = 0; i < size; i++) {
+      switch (kind) {
+        case BYTES -> texts.add(bytes.get(i).toStringUtf8());
+        case NUMBER -> texts.add(allIntegers ? Long.toString(integers[i]) : Double.toString(numbers[i]));
+        default -> throw ServingException.invalidArgument(describe(true) + " must hold strings or numbers");
+      }
+    }
+    return texts;
+  }
+
   /** The inferred shape: the element's nesting, led by the instance count in the row format. */
   long[] shape() {
     long[] element = elementShape == null ? new long[0] : elementShape;

@@ -8,6 +8,7 @@ import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import org.tensorflow.proto.SignatureDef;
@@ -37,6 +38,22 @@ public final class PredictJson {
 
     public boolean rowFormat() {
       return rowFormat;
+    }
+
+    /**
+     * Takes the named fields out of the body (entity ids for the feature store) and returns each
+     * one's value per instance, as text.
+     */
+    public Map<String, List<String>> takeFields(java.util.Set<String> names) {
+      Map<String, List<String>> values = new LinkedHashMap<>();
+      for (String name : names) {
+        JsonTensorBuilder field = tensors.remove(name);
+        if (field == null) {
+          throw ServingException.invalidArgument("Every instance needs the field '" + name + "'");
+        }
+        values.put(name, field.texts());
+      }
+      return values;
     }
 
     /** The request for {@code signatures}: each input takes the dtype its signature declares. */

@@ -55,14 +55,26 @@ public final class TfServingRestApi {
     long deadline = deadline();
     ServableRecord servable = route(ctx);
     PredictJson.Body body = PredictJson.parse(RestEndpoints.body(ctx));
-    PredictRequest request = body.toRequest(
-        PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())),
-        name -> Signatures.find(servable.signatures(), name));
-    if (selector(ctx) instanceof VersionSelector.Latest) {
-      services.shadowing().copy(servable.id().name(), request, deadline);
+    return withFeatures(servable.id().name(), body, deadline).compose(fetched -> {
+      PredictRequest request = body.toRequest(
+          PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())).putAllInputs(fetched),
+          name -> Signatures.find(servable.signatures(), name));
+      if (selector(ctx) instanceof VersionSelector.Latest) {
+        services.shadowing().copy(servable.id().name(), request, deadline);
+      }
+      return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
+          .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
+    });
+  }
+
+  /** The inputs the feature store adds for the entity ids the body carries (none for most models). */
+  private Future<java.util.Map<String, org.tensorflow.proto.TensorProto>> withFeatures(
+      String model, PredictJson.Body body, long deadline) {
+    var features = services.features();
+    if (features == null || features.entityFields(model).isEmpty()) {
+      return Future.succeededFuture(java.util.Map.of());
     }
-    return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
-        .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
+    return features.fetch(model, body.takeFields(features.entityFields(model)), deadline);
   }
 
   private Future<Reply> classify(RoutingContext ctx) {
