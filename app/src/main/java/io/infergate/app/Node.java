@@ -5,8 +5,6 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
 import io.infergate.gateway.features.FeatureEnricher;
-import io.infergate.gateway.features.RedisFeatureStore;
-import java.time.Duration;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.WorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -60,9 +58,7 @@ public final class Node {
         .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
             : vertx.executeBlocking(() -> {
               // Connecting to Redis blocks, so it happens once per process, off the event loop.
-              var redis = gateway.features().getRedis();
-              features.set(new FeatureEnricher(gateway.features(), new RedisFeatureStore(vertx, redis.getUri(),
-                  Duration.ofMillis(redis.getTimeoutMs() > 0 ? redis.getTimeoutMs() : 50))));
+              features.set(FeatureEnricher.connect(vertx, gateway.features(), prometheus));
               return null;
             }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {

@@ -50,6 +50,8 @@ class FeatureStoreTest {
       seed.sync().hset("user:u2", Map.of("x", "3.0".getBytes(), "y", "4.0".getBytes()));
       seed.sync().set("item:7", floats(10, 20));
       seed.sync().set("item:8", floats(30, 40));
+      seed.sync().hset("user:u3", Map.of("x", "5.0".getBytes(), "y", "6.0".getBytes()));
+      seed.sync().set("item:9", floats(1, 1));
     }
     Path base = TestModels.exportMultiIo(dir.resolve("multi_io"));
     Path models = Files.writeString(dir.resolve("models.config"), """
@@ -59,7 +61,8 @@ class FeatureStoreTest {
           config { name: "forgiving" base_path: "%1$s" }
         }""".formatted(base));
     Path features = Files.writeString(dir.resolve("features.config"), """
-        redis { uri: "redis://127.0.0.1:%d" timeout_ms: 200 }
+        redis { uri: "redis://127.0.0.1:%d" timeout_ms: 200
+                near_cache { max_entries: 1000 ttl_ms: 60000 tracking: true } }
         model {
           model: "fetched"
           input { input: "a" key: "user:{user_id}" size: 2 hash_fields: "x" hash_fields: "y" }
@@ -118,22 +121,43 @@ class FeatureStoreTest {
 
   @Test
   @Order(4)
+  void theNearCacheServesHotKeysAndTrackingEvictsWhatRedisChanges() throws Exception {
+    String request = "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}";
+    server.post("/v1/models/fetched:predict", request);
+    double hitsBefore = cacheHits();
+    assertThat(server.post("/v1/models/fetched:predict", request).json())
+        .isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [11.0, 22.0], \"dot\": 50.0}]}"));
+    assertThat(cacheHits()).as("both keys came from the near cache").isEqualTo(hitsBefore + 2);
+
+    redisCommand("HSET", "user:u1", "x", "100.0");
+    Traffic.awaitCondition(() -> {
+      try {
+        return server.post("/v1/models/fetched:predict", request).body().contains("[110.0,22.0]");
+      } catch (Exception e) {
+        return false;
+      }
+    }, 5_000);
+    redisCommand("HSET", "user:u1", "x", "1.0");
+  }
+
+  @Test
+  @Order(5)
   void aSlowRedisFailsFastOrFallsBackToDefaultsWithinTheTimeout() throws Exception {
     Thread sleeper = new Thread(() -> redisCommand("DEBUG", "SLEEP", "1"));
     sleeper.start();
     Thread.sleep(100);
     long started = System.nanoTime();
-    TestServer.Response failFast = server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}");
+    TestServer.Response failFast = server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u3\", \"item_id\": 9}]}");
     assertThat(failFast.status()).isEqualTo(503);
     assertThat(failFast.json().getString("error")).contains("Feature store unavailable");
     assertThat((System.nanoTime() - started) / 1_000_000).as("bounded by the 200 ms feature timeout").isLessThan(800);
-    TestServer.Response defaults = server.post("/v1/models/forgiving:predict", "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}");
+    TestServer.Response defaults = server.post("/v1/models/forgiving:predict", "{\"instances\": [{\"user_id\": \"u5\", \"item_id\": 11}]}");
     assertThat(defaults.json()).isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [6.0, 6.0], \"dot\": 10.0}]}"));
     sleeper.join();
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void aRedisOutageNeverHangsAndServiceResumesByItself() throws Exception {
     redis.destroyForcibly().waitFor();
     long started = System.nanoTime();
@@ -153,6 +177,12 @@ class FeatureStoreTest {
         return false;
       }
     }, 30_000);
+  }
+
+  static double cacheHits() throws Exception {
+    String metrics = server.get("/monitoring/prometheus/metrics").body();
+    return metrics.lines().filter(line -> line.startsWith("infergate_features_cache_total{result=\"hit\"}"))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
   }
 
   static Process startRedis() throws Exception {

@@ -7,7 +7,11 @@ import io.infergate.proto.features.FailurePolicy;
 import io.infergate.proto.features.FeatureConfig;
 import io.infergate.proto.features.FeatureInput;
 import io.infergate.proto.features.ModelFeatures;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import java.time.Duration;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -33,13 +37,15 @@ public final class FeatureEnricher {
   private final FeatureStore store;
   private final Map<String, Model> models = new HashMap<>();
   private final long timeoutMillis;
+  private final MeterRegistry meters;
 
   private record Input(FeatureInput spec, KeyTemplate key) {}
 
   private record Model(List<Input> inputs, FailurePolicy onFailure, Set<String> entityFields) {}
 
-  public FeatureEnricher(FeatureConfig config, FeatureStore store) {
+  public FeatureEnricher(FeatureConfig config, FeatureStore store, MeterRegistry meters) {
     this.store = store;
+    this.meters = meters;
     this.timeoutMillis = config.getRedis().getTimeoutMs() > 0 ? config.getRedis().getTimeoutMs() : 50;
     for (ModelFeatures model : config.getModelList()) {
       List<Input> inputs = new ArrayList<>();
@@ -84,8 +90,11 @@ public final class FeatureEnricher {
       for (int i = 0; i < instances; i++) {
         keys.add(input.key().key(ids, i));
       }
-      fetched.add(fetch(input.spec(), keys).timeout(budget, TimeUnit.MILLISECONDS)
-          .recover(failure -> onFailure(spec, input.spec(), keys, failure)));
+      long started = System.nanoTime();
+      fetched.add(fetch(model, input.spec(), keys).timeout(budget, TimeUnit.MILLISECONDS)
+          .onComplete(result -> timed(model, result.succeeded() ? "ok"
+              : result.cause() instanceof java.util.concurrent.TimeoutException ? "timeout" : "error", started))
+          .recover(failure -> onFailure(model, spec, input.spec(), keys, failure)));
     }
     return Future.all(fetched).map(all -> {
       Map<String, TensorProto> inputs = new LinkedHashMap<>();
@@ -96,7 +105,7 @@ public final class FeatureEnricher {
     });
   }
 
-  private Future<TensorProto> fetch(FeatureInput input, List<String> keys) {
+  private Future<TensorProto> fetch(String model, FeatureInput input, List<String> keys) {
     if (input.getHashFieldsCount() > 0) {
       return store.hashes(keys, input.getHashFieldsList()).map(rows -> {
         ByteBuffer out = floats(keys.size() * input.getSize());
@@ -104,6 +113,7 @@ public final class FeatureEnricher {
           List<String> row = rows.get(i);
           if (row == null) {
             putDefaults(out, input, keys.get(i));
+            defaulted(model, "missing");
             continue;
           }
           for (int f = 0; f < input.getSize(); f++) {
@@ -120,6 +130,7 @@ public final class FeatureEnricher {
         byte[] vector = vectors.get(i);
         if (vector == null) {
           putDefaults(out, input, keys.get(i));
+          defaulted(model, "missing");
         } else if (vector.length != input.getSize() * 4) {
           throw ServingException.invalidArgument("Feature vector " + keys.get(i) + " holds " + vector.length
               + " bytes, not " + input.getSize() + " float32 values");
@@ -132,18 +143,36 @@ public final class FeatureEnricher {
   }
 
   /** The store is slow or down: fail fast, or serve every instance with the defaults. */
-  private Future<TensorProto> onFailure(Model model, FeatureInput input, List<String> keys, Throwable failure) {
+  private Future<TensorProto> onFailure(String name, Model model, FeatureInput input, List<String> keys,
+                                        Throwable failure) {
     if (failure instanceof ServingException serving && serving.code() != io.infergate.common.status.StatusCode.UNAVAILABLE) {
       return Future.failedFuture(serving);
     }
     if (model.onFailure() == FailurePolicy.DEFAULTS && input.getDefaultValueCount() > 0) {
       ByteBuffer out = floats(keys.size() * input.getSize());
       keys.forEach(key -> putDefaults(out, input, key));
+      defaulted(name, "store_unavailable");
       return Future.succeededFuture(tensor(out, keys.size(), input.getSize()));
     }
     String reason = failure instanceof java.util.concurrent.TimeoutException || failure.getMessage() == null
         ? "no answer within " + timeoutMillis + " ms" : failure.getMessage();
     return Future.failedFuture(ServingException.unavailable("Feature store unavailable: " + reason));
+  }
+
+  private void timed(String model, String outcome, long startedNanos) {
+    Timer.builder("infergate.features.fetch")
+        .description("Time to fetch one input's features for all instances of a request")
+        .tags("model", model, "outcome", outcome)
+        .serviceLevelObjectives(Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),
+            Duration.ofMillis(2), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25),
+            Duration.ofMillis(50), Duration.ofMillis(100))
+        .register(meters).record(System.nanoTime() - startedNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private void defaulted(String model, String reason) {
+    Counter.builder("infergate.features.defaults")
+        .description("Default values served: for a missing entity, or because the store failed")
+        .tags("model", model, "reason", reason).register(meters).increment();
   }
 
   private static void putDefaults(ByteBuffer out, FeatureInput input, String key) {
@@ -181,5 +210,21 @@ public final class FeatureEnricher {
 
   public void close() {
     store.close();
+  }
+
+  /** The enricher of a feature config: Redis, behind a near cache when the config asks for one. Blocks to connect. */
+  public static FeatureEnricher connect(io.vertx.core.Vertx vertx, FeatureConfig config, MeterRegistry meters) {
+    var redisConfig = config.getRedis();
+    RedisFeatureStore redis = new RedisFeatureStore(vertx, redisConfig.getUri(),
+        Duration.ofMillis(redisConfig.getTimeoutMs() > 0 ? redisConfig.getTimeoutMs() : 50));
+    if (!redisConfig.hasNearCache() || redisConfig.getNearCache().getMaxEntries() <= 0) {
+      return new FeatureEnricher(config, redis, meters);
+    }
+    var near = redisConfig.getNearCache();
+    NearCache<Object> cache = new NearCache<>(near.getMaxEntries(), near.getTtlMs() > 0 ? near.getTtlMs() : 1000);
+    if (near.getTracking()) {
+      redis.track(cache::invalidate, cache::clear);
+    }
+    return new FeatureEnricher(config, new CachingFeatureStore(redis, cache, meters), meters);
   }
 }

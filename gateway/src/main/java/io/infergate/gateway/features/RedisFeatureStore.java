@@ -1,6 +1,9 @@
 package io.infergate.gateway.features;
 
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.TrackingArgs;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.TimeoutOptions;
@@ -18,6 +21,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+import java.net.SocketAddress;
 
 /**
  * Features in Redis through Lettuce, fully asynchronous on one shared connection (Lettuce
@@ -75,6 +80,38 @@ public final class RedisFeatureStore implements FeatureStore {
   private <T> Future<T> onContext(CompletableFuture<T> result) {
     Context context = vertx.getOrCreateContext();
     return Future.fromCompletionStage(result, context);
+  }
+
+  /**
+   * Redis client-side caching: Redis tells this connection when a key it read changes. Tracking
+   * is switched on again after every reconnect, and the cache emptied, since invalidations are
+   * lost while disconnected.
+   */
+  void track(Consumer<String> invalidate, Runnable clear) {
+    connection.addListener(message -> {
+      if (!"invalidate".equals(message.getType())) {
+        return;
+      }
+      Object keys = message.getContent(StringCodec.UTF8::decodeKey).get(1);
+      if (keys instanceof List<?> list) {
+        list.forEach(key -> invalidate.accept(String.valueOf(key)));
+      } else {
+        clear.run();
+      }
+    });
+    client.addListener(new RedisConnectionStateListener() {
+      @Override
+      public void onRedisConnected(RedisChannelHandler<?, ?> channel, SocketAddress address) {
+        clear.run();
+        redis.clientTracking(TrackingArgs.Builder.enabled());
+      }
+
+      @Override
+      public void onRedisDisconnected(RedisChannelHandler<?, ?> channel) {
+        clear.run();
+      }
+    });
+    redis.clientTracking(TrackingArgs.Builder.enabled());
   }
 
   @Override
