@@ -1,6 +1,7 @@
 package io.infergate.app;
 
 import io.infergate.app.demo.DemoCtrTrainer;
+import io.infergate.app.demo.DemoFeatures;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -8,8 +9,8 @@ import picocli.CommandLine.Option;
 
 /** {@code infergate train-demo}: trains the demo CTR model and exports two versions. */
 @Command(name = "train-demo", mixinStandardHelpOptions = true,
-    description = "Train a small click-through-rate model with TF Java on synthetic data and export "
-        + "versions 1 and 2 as SavedModels under <out>/ctr.")
+    description = "Train a small click-through-rate model with TF Java on synthetic data, export versions 1 "
+        + "and 2 as SavedModels under <out>/ctr, and write a demo feature set for Redis under <out>/features.")
 final class TrainDemoCommand implements Callable<Integer> {
 
   @Option(names = "--out", required = true, description = "Directory to write <out>/ctr/{1,2} into")
@@ -24,6 +25,9 @@ final class TrainDemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     new DemoCtrTrainer(seed, epochs, System.out).train(out);
+    Path features = DemoFeatures.write(out, 1000, 1000, seed);
+    System.out.println("Wrote a demo feature set (1,000 users, 1,000 items) under " + out.resolve("features")
+        + " and its gateway config " + features);
     return 0;
   }
 }

@@ -179,6 +179,23 @@ class FeatureStoreTest {
     }, 30_000);
   }
 
+  @Test
+  @Order(7)
+  void theLoaderPutsCsvHashesAndJsonLineVectorsIntoRedis() throws Exception {
+    Path csv = Files.writeString(dir.resolve("users.csv"), "key,x,y\nuser:u9,0.5,1.5\nuser:u10,2,2\n");
+    Path jsonl = Files.writeString(dir.resolve("items.jsonl"),
+        "{\"key\": \"item:42\", \"vector\": [4, 8]}\n{\"key\": \"item:43\", \"vector\": [1, 2]}\n");
+    var progress = new java.io.ByteArrayOutputStream();
+    var loader = new io.infergate.app.features.FeatureLoader(new java.io.PrintStream(progress, true));
+    assertThat(loader.load("redis://127.0.0.1:" + redisPort, csv))
+        .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(2L, 0L, 0L);
+    assertThat(loader.load("redis://127.0.0.1:" + redisPort, jsonl))
+        .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(0L, 2L, 0L);
+    assertThat(progress.toString()).contains("100% 2/2");
+    assertThat(server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u9\", \"item_id\": 42}]}").json())
+        .isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [4.5, 9.5], \"dot\": 14.0}]}"));
+  }
+
   static double cacheHits() throws Exception {
     String metrics = server.get("/monitoring/prometheus/metrics").body();
     return metrics.lines().filter(line -> line.startsWith("infergate_features_cache_total{result=\"hit\"}"))

@@ -1,0 +1,153 @@
+package io.infergate.app.features;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Loads features into Redis, pipelined in batches: a CSV ({@code key,f0,f1,...}, one Redis hash
+ * per row) or JSON lines ({@code {"key": ..., "values": {field: number}}} for a hash, or
+ * {@code {"key": ..., "vector": [numbers]}} for a packed little-endian float32 vector).
+ */
+public final class FeatureLoader {
+
+  private static final int BATCH = 1000;
+
+  private final PrintStream progress;
+
+  public FeatureLoader(PrintStream progress) {
+    this.progress = progress;
+  }
+
+  /** What a load did. */
+  public record Summary(long hashes, long vectors, long failed, long millis) {}
+
+  public Summary load(String redisUri, Path file) throws IOException {
+    long total = countLines(file) - (isCsv(file) ? 1 : 0);
+    long started = System.nanoTime();
+    long hashes = 0;
+    long vectors = 0;
+    long failed = 0;
+    try (RedisClient client = RedisClient.create(redisUri);
+         StatefulRedisConnection<String, byte[]> connection =
+             client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
+         BufferedReader lines = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      RedisAsyncCommands<String, byte[]> redis = connection.async();
+      String[] header = isCsv(file) ? lines.readLine().split(",") : null;
+      List<RedisFuture<?>> batch = new ArrayList<>(BATCH);
+      long done = 0;
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        if (line.isBlank()) {
+          continue;
+        }
+        try {
+          if (header != null) {
+            batch.add(redis.hset(csvKey(line), csvValues(header, line)));
+            hashes++;
+          } else {
+            JsonObject row = new JsonObject(line);
+            if (row.containsKey("vector")) {
+              batch.add(redis.set(row.getString("key"), packed(row.getJsonArray("vector"))));
+              vectors++;
+            } else {
+              batch.add(redis.hset(row.getString("key"), hashValues(row.getJsonObject("values"))));
+              hashes++;
+            }
+          }
+        } catch (RuntimeException e) {
+          failed++;
+        }
+        if (batch.size() == BATCH) {
+          failed += await(batch);
+          done += BATCH;
+          bar(done, total);
+        }
+      }
+      done += batch.size();
+      failed += await(batch);
+      bar(done, total);
+    }
+    progress.println();
+    return new Summary(hashes, vectors, failed, (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private static long await(List<RedisFuture<?>> batch) {
+    long failed = 0;
+    for (RedisFuture<?> sent : batch) {
+      try {
+        sent.get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        failed++;
+      }
+    }
+    batch.clear();
+    return failed;
+  }
+
+  private void bar(long done, long total) {
+    int width = 30;
+    int filled = total <= 0 ? width : (int) Math.min(width, done * width / total);
+    progress.printf("\r[%s%s] %3d%% %,d/%,d", "#".repeat(filled), " ".repeat(width - filled),
+        total <= 0 ? 100 : done * 100 / total, done, Math.max(total, done));
+    progress.flush();
+  }
+
+  private static String csvKey(String line) {
+    return line.substring(0, line.indexOf(','));
+  }
+
+  private static Map<String, byte[]> csvValues(String[] header, String line) {
+    String[] cells = line.split(",");
+    if (cells.length != header.length) {
+      throw new IllegalArgumentException("Row has " + cells.length + " cells, header " + header.length);
+    }
+    Map<String, byte[]> values = new LinkedHashMap<>();
+    for (int i = 1; i < cells.length; i++) {
+      Float.parseFloat(cells[i]);
+      values.put(header[i].trim(), cells[i].trim().getBytes(StandardCharsets.UTF_8));
+    }
+    return values;
+  }
+
+  private static Map<String, byte[]> hashValues(JsonObject values) {
+    Map<String, byte[]> hash = new LinkedHashMap<>();
+    values.forEach(field -> hash.put(field.getKey(),
+        Float.toString(((Number) field.getValue()).floatValue()).getBytes(StandardCharsets.UTF_8)));
+    return hash;
+  }
+
+  private static byte[] packed(JsonArray vector) {
+    ByteBuffer bytes = ByteBuffer.allocate(vector.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
+    vector.forEach(value -> bytes.putFloat(((Number) value).floatValue()));
+    return bytes.array();
+  }
+
+  private static boolean isCsv(Path file) {
+    return file.getFileName().toString().endsWith(".csv");
+  }
+
+  private static long countLines(Path file) throws IOException {
+    try (var lines = Files.lines(file)) {
+      return lines.filter(line -> !line.isBlank()).count();
+    }
+  }
+}
