@@ -103,15 +103,17 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
    * fails the call (FAILED_PRECONDITION) once the models themselves have been applied.
    */
   private Future<Void> reload(ModelServerConfig config) {
-    ModelServerConfig validated;
-    try {
-      validated = ModelServerConfigs.validated(config);
-    } catch (ConfigException e) {
-      return Future.failedFuture(ServingException.invalidArgument(e.getMessage()));
-    }
-    LOG.info("Applying a model config sent by a client ({} models)", validated.getModelConfigList().getConfigCount());
-    return manager.apply(validated, true).recover(failure -> Future.failedFuture(failure instanceof ConfigException
-        ? new ServingException(StatusCode.FAILED_PRECONDITION, failure.getMessage()) : failure));
+    // Validation looks at the base paths on disk, so it runs on the load threads.
+    return loading.<ModelServerConfig>executeBlocking(() -> ModelServerConfigs.validated(config), false)
+        .recover(invalid -> Future.failedFuture(invalid instanceof ConfigException
+            ? ServingException.invalidArgument(invalid.getMessage()) : invalid))
+        .compose(validated -> {
+          LOG.info("Applying a model config sent by a client ({} models)",
+              validated.getModelConfigList().getConfigCount());
+          return manager.apply(validated, true).recover(failure -> Future.failedFuture(
+              failure instanceof ConfigException
+                  ? new ServingException(StatusCode.FAILED_PRECONDITION, failure.getMessage()) : failure));
+        });
   }
 
   private void startPolling() {

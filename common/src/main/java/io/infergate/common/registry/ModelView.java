@@ -21,6 +21,11 @@ public record ModelView(String name, NavigableMap<Long, ServableRecord> versions
     return versions.descendingMap().values().stream().filter(ServableRecord::isAvailable).findFirst();
   }
 
+  /** The versions that some worker serves, lowest first. */
+  public java.util.List<Long> availableVersions() {
+    return versions.values().stream().filter(ServableRecord::isAvailable).map(r -> r.id().version()).toList();
+  }
+
   public boolean isReady() {
     return latestAvailable().isPresent();
   }

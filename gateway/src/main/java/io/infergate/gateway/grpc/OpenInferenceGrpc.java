@@ -79,8 +79,8 @@ final class OpenInferenceGrpc {
     ServableRecord servable = services.router().resolve(request.getName(), selector(request.getVersion()));
     ModelMetadataResponse.Builder metadata = ModelMetadataResponse.newBuilder()
         .setName(request.getName()).setPlatform("tensorflow_savedmodel");
-    registry.snapshot().model(request.getName()).orElseThrow().versions().values().stream()
-        .filter(ServableRecord::isAvailable).forEach(r -> metadata.addVersions(Long.toString(r.id().version())));
+    registry.snapshot().model(request.getName()).orElseThrow().availableVersions()
+        .forEach(version -> metadata.addVersions(Long.toString(version)));
     var signature = Signatures.find(servable.signatures(), Signatures.DEFAULT_KEY);
     signature.getInputsMap().forEach((name, info) -> metadata.addInputs(tensorMetadata(name, info)));
     signature.getOutputsMap().forEach((name, info) -> metadata.addOutputs(tensorMetadata(name, info)));

@@ -2,7 +2,10 @@ package io.infergate.gateway.metrics;
 
 import io.infergate.common.status.StatusCode;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
@@ -25,6 +28,8 @@ public final class RequestMetrics {
       Duration.ofSeconds(10), Duration.ofSeconds(30)};
 
   private final MeterRegistry registry;
+  /** One timer per tag set, built once: registering a meter per request costs allocations and a lookup. */
+  private final Map<Tags, Timer> timers = new ConcurrentHashMap<>();
 
   public RequestMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -37,12 +42,13 @@ public final class RequestMetrics {
   /** Records one finished request; {@code model} and {@code version} must be known servables or UNKNOWN. */
   public void record(String model, String version, String api, String entrypoint, StatusCode status,
                      long startNanos) {
-    Timer.builder(LATENCY)
-        .description("Time from a request's arrival to its response, by model, version, API and status")
-        .tags("model", model, "version", version, "api", api, "entrypoint", entrypoint,
-            "status", status.name())
-        .serviceLevelObjectives(BUCKETS)
-        .register(registry)
+    Tags tags = Tags.of("model", model, "version", version, "api", api, "entrypoint", entrypoint,
+        "status", status.name());
+    timers.computeIfAbsent(tags, t -> Timer.builder(LATENCY)
+            .description("Time from a request's arrival to its response, by model, version, API and status")
+            .tags(t)
+            .serviceLevelObjectives(BUCKETS)
+            .register(registry))
         .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
   }
 }

@@ -81,9 +81,7 @@ public final class OpenInferenceRestApi {
   private Future<Reply> modelMetadata(RoutingContext ctx) {
     String model = ctx.pathParam("model");
     ServableRecord servable = services.router().resolve(model, selector(ctx));
-    ModelView view = registry.snapshot().model(model).orElseThrow();
-    List<Long> versions = view.versions().values().stream()
-        .filter(ServableRecord::isAvailable).map(r -> r.id().version()).toList();
+    List<Long> versions = registry.snapshot().model(model).orElseThrow().availableVersions();
     byte[] body = OpenInferenceJson.modelMetadata(model, versions,
         Signatures.find(servable.signatures(), Signatures.DEFAULT_KEY));
     return Future.succeededFuture(Reply.ok(body, servable.id()));

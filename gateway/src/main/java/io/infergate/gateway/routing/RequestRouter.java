@@ -4,6 +4,9 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /** Routes requests from the registry's current snapshot and counts them per variant (A/B split). */
@@ -11,6 +14,7 @@ public final class RequestRouter {
 
   private final ModelRegistry registry;
   private final MeterRegistry meters;
+  private final Map<List<String>, Counter> variants = new ConcurrentHashMap<>();
 
   public RequestRouter(ModelRegistry registry, MeterRegistry meters) {
     this.registry = registry;
@@ -24,10 +28,11 @@ public final class RequestRouter {
   /** The servable that takes a request, following the model's traffic policy when it names no version. */
   public ServableRecord route(String model, VersionSelector selector, UnaryOperator<String> headers) {
     Router.Routed routed = Router.route(registry.snapshot(), model, selector, headers);
-    Counter.builder("infergate.variant.requests")
-        .description("Requests routed per model and variant of its traffic policy")
-        .tags("model", model, "variant", routed.variant())
-        .register(meters).increment();
+    variants.computeIfAbsent(List.of(model, routed.variant()), key -> Counter.builder("infergate.variant.requests")
+            .description("Requests routed per model and variant of its traffic policy")
+            .tags("model", key.get(0), "variant", key.get(1))
+            .register(meters))
+        .increment();
     return routed.servable();
   }
 
