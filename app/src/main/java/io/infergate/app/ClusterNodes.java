@@ -24,7 +24,7 @@ final class ClusterNodes {
           // The member UUID, not Vert.x's node id: membership events name members by it.
           String nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
           return Node.start(clustered.vertx(), new HazelcastModelRegistry(hazelcast, nodeId), nodeId, worker,
-                  gateway, eventLoops)
+                  gateway, eventLoops, hazelcast)
               .map(node -> new Member(node, hazelcast));
         });
   }

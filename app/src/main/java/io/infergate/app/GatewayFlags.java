@@ -47,7 +47,8 @@ final class GatewayFlags {
   Path monitoringConfigFile;
 
   @Option(names = "--feature_config_file", defaultValue = "${env:INFERGATE_FEATURE_CONFIG_FILE}",
-      description = "FeatureConfig in text format: the Redis server and which model inputs come from it")
+      description = "FeatureConfig in text format: which model inputs come from the feature store (Redis, "
+          + "or without a redis block a Hazelcast map in the cluster)")
   Path featureConfigFile;
 
   @Option(names = "--admin_token", defaultValue = "${env:INFERGATE_ADMIN_TOKEN}",
@@ -83,8 +84,8 @@ final class GatewayFlags {
       return null;
     }
     FeatureConfig config = TextProtoFiles.read(featureConfigFile, FeatureConfig.getDefaultInstance());
-    if (config.getRedis().getUri().isEmpty()) {
-      throw new ConfigException("The feature config " + featureConfigFile + " names no redis { uri }");
+    if (config.hasRedis() && config.getRedis().getUri().isEmpty()) {
+      throw new ConfigException("The redis block of the feature config " + featureConfigFile + " has no uri");
     }
     return config;
   }

@@ -13,6 +13,6 @@ final class InfergateServer {
   static Future<Node> start(ServeOptions options) {
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.eventLoops()));
     return Node.start(vertx, new LocalModelRegistry(), LocalModelRegistry.LOCAL_WORKER, options.worker(),
-        options.gateway(), options.eventLoops());
+        options.gateway(), options.eventLoops(), null);
   }
 }

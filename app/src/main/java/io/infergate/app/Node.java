@@ -5,6 +5,8 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
 import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.features.FeatureStores;
+import com.hazelcast.core.HazelcastInstance;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.WorkerVerticle;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -45,9 +47,10 @@ public final class Node {
    * @param worker the worker's options, or null for a gateway-only process
    * @param gateway the gateways' options, or null for a worker-only process
    * @param workerId the id under which the worker's servables are addressed
+   * @param cluster this process's cluster member, or null for a single-process server
    */
   static Future<Node> start(Vertx vertx, ModelRegistry registry, String workerId, WorkerOptions worker,
-                            GatewayOptions gateway, int gatewayInstances) {
+                            GatewayOptions gateway, int gatewayInstances, HazelcastInstance cluster) {
     BusCodecs.register(vertx.eventBus());
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
@@ -57,8 +60,8 @@ public final class Node {
     return workerStarted
         .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
             : vertx.executeBlocking(() -> {
-              // Connecting to Redis blocks, so it happens once per process, off the event loop.
-              features.set(FeatureEnricher.connect(vertx, gateway.features(), prometheus));
+              // Opening the store blocks (connecting to Redis, starting an embedded member): once per process.
+              features.set(FeatureStores.open(vertx, gateway.features(), cluster, prometheus));
               return null;
             }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
@@ -101,6 +104,11 @@ public final class Node {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** The online features of this process's gateways, or null when none are configured. */
+  FeatureEnricher features() {
+    return features;
   }
 
   PrometheusMeterRegistry prometheus() {

@@ -15,10 +15,6 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return serve(flags);
-  }
-
-  static int serve(ServeFlags flags) throws Exception {
     return Processes.runUntilStopped(() -> InfergateServer.start(flags.toOptions()));
   }
 }

@@ -3,6 +3,8 @@ package io.infergate.app;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.infergate.app.demo.DemoCtrTrainer;
+import io.infergate.app.demo.DemoFeatures;
+import java.nio.file.Files;
 import io.vertx.core.json.JsonArray;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -40,6 +42,20 @@ class DemoCtrTrainerTest {
         predictions.forEach(p -> assertThat(((Number) p).doubleValue()).isBetween(0.0, 1.0));
       }
       assertThat(server.get("/v1/models/ctr").json().getJsonArray("model_version_status").size()).isEqualTo(2);
+    }
+
+    // The demo's recommender path: ids in, features from the embedded Hazelcast map the demo fills.
+    DemoFeatures.write(dir, 20, 20, 7);
+    try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", "--model_name=ctr",
+        "--model_base_path=" + basePath, "--feature_config_file=" + dir.resolve(DemoFeatures.HAZELCAST_CONFIG))) {
+      TestServer.await(DemoCommand.loadDemoFeatures(server.server, dir));
+      JsonArray byIds = server.post("/v1/models/ctr:predict",
+          "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}").json().getJsonArray("predictions");
+      String user = Files.readAllLines(dir.resolve("features/users.csv")).get(1).replaceFirst("^user:u1,", "");
+      String item = Files.readAllLines(dir.resolve("features/items.jsonl")).get(6).replaceAll(".*\"vector\": (\\[.*]).*", "$1");
+      JsonArray byValues = server.post("/v1/models/ctr:predict", "{\"instances\": [{\"user_features\": [" + user
+          + "], \"item_features\": " + item + "}]}").json().getJsonArray("predictions");
+      assertThat(byIds.getDouble(0)).isCloseTo(byValues.getDouble(0), org.assertj.core.data.Offset.offset(1e-6));
     }
   }
 }

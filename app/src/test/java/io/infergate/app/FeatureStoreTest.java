@@ -59,6 +59,7 @@ class FeatureStoreTest {
           config { name: "fetched" base_path: "%1$s" }
           config { name: "mixed" base_path: "%1$s" }
           config { name: "forgiving" base_path: "%1$s" }
+          config { name: "stale" base_path: "%1$s" }
         }""".formatted(base));
     Path features = Files.writeString(dir.resolve("features.config"), """
         redis { uri: "redis://127.0.0.1:%d" timeout_ms: 200
@@ -76,6 +77,12 @@ class FeatureStoreTest {
           model: "forgiving"
           on_failure: DEFAULTS
           input { input: "a" key: "user:{user_id}" size: 2 hash_fields: "x" hash_fields: "y" default_value: 5 default_value: 5 }
+          input { input: "b" key: "item:{item_id}" size: 2 default_value: 1 default_value: 1 }
+        }
+        model {
+          model: "stale"
+          on_failure: STALE
+          input { input: "a" key: "user:{user_id}" size: 2 hash_fields: "x" hash_fields: "y" }
           input { input: "b" key: "item:{item_id}" size: 2 default_value: 1 default_value: 1 }
         }""".formatted(redisPort));
     server = TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + models,
@@ -159,6 +166,9 @@ class FeatureStoreTest {
   @Test
   @Order(6)
   void aRedisOutageNeverHangsAndServiceResumesByItself() throws Exception {
+    String seen = "{\"instances\": [{\"user_id\": \"u2\", \"item_id\": 8}]}";
+    JsonObject fresh = server.post("/v1/models/stale:predict", seen).json();
+    assertThat(fresh).isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [33.0, 44.0], \"dot\": 250.0}]}"));
     redis.destroyForcibly().waitFor();
     long started = System.nanoTime();
     assertThat(server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}").status())
@@ -166,6 +176,15 @@ class FeatureStoreTest {
     assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(1_000);
     assertThat(server.post("/v1/models/forgiving:predict", "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}").status())
         .isEqualTo(200);
+
+    // STALE serves the last values seen (the cache no longer counts them as fresh: invalidations
+    // may be lost while disconnected), defaults for an entity never seen, and 503 without defaults.
+    assertThat(server.post("/v1/models/stale:predict", seen).json()).isEqualTo(fresh);
+    assertThat(server.post("/v1/models/stale:predict", "{\"instances\": [{\"user_id\": \"u2\", \"item_id\": 555}]}").json())
+        .isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [4.0, 5.0], \"dot\": 7.0}]}"));
+    assertThat(server.post("/v1/models/stale:predict", "{\"instances\": [{\"user_id\": \"never-seen\", \"item_id\": 8}]}").status())
+        .isEqualTo(503);
+    assertThat(metric("infergate_features_stale_total{input=\"a\",model=\"stale\"}")).isEqualTo(2.0);
 
     redis = startRedis();
     redisCommand("HSET", "user:u1", "x", "1.0", "y", "2.0");
@@ -187,18 +206,25 @@ class FeatureStoreTest {
         "{\"key\": \"item:42\", \"vector\": [4, 8]}\n{\"key\": \"item:43\", \"vector\": [1, 2]}\n");
     var progress = new java.io.ByteArrayOutputStream();
     var loader = new io.infergate.app.features.FeatureLoader(new java.io.PrintStream(progress, true));
-    assertThat(loader.load("redis://127.0.0.1:" + redisPort, csv))
-        .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(2L, 0L, 0L);
-    assertThat(loader.load("redis://127.0.0.1:" + redisPort, jsonl))
-        .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(0L, 2L, 0L);
+    try (var sink = new io.infergate.app.features.RedisSink("redis://127.0.0.1:" + redisPort)) {
+      assertThat(loader.load(sink, csv))
+          .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(2L, 0L, 0L);
+      assertThat(loader.load(sink, jsonl))
+          .extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed()).containsExactly(0L, 2L, 0L);
+    }
     assertThat(progress.toString()).contains("100% 2/2");
     assertThat(server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u9\", \"item_id\": 42}]}").json())
         .isEqualTo(new JsonObject("{\"predictions\": [{\"sum\": [4.5, 9.5], \"dot\": 14.0}]}"));
   }
 
   static double cacheHits() throws Exception {
+    return metric("infergate_features_cache_total{result=\"hit\"}");
+  }
+
+  /** The value of one series in a live scrape; 0 when absent. */
+  static double metric(String series) throws Exception {
     String metrics = server.get("/monitoring/prometheus/metrics").body();
-    return metrics.lines().filter(line -> line.startsWith("infergate_features_cache_total{result=\"hit\"}"))
+    return metrics.lines().filter(line -> line.startsWith(series + " "))
         .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
   }
 

@@ -12,14 +12,21 @@ import java.util.StringJoiner;
 /**
  * A feature set for the demo CTR model, so the recommender path runs end to end: users as Redis
  * hashes ({@code features/users.csv}, fields f0..f7), items as packed vectors
- * ({@code features/items.jsonl}), and the gateway's {@code features.config} that maps them to the
- * model's inputs.
+ * ({@code features/items.jsonl}), and the gateway's feature configs that map them to the model's
+ * inputs, one for Redis and one for the Hazelcast map.
  */
 public final class DemoFeatures {
 
   private DemoFeatures() {}
 
-  /** Writes {@code users} users and {@code items} items under {@code outDir}; returns the feature config. */
+  /** The gateway's feature config for the demo features in Redis. */
+  public static final String REDIS_CONFIG = "features.config";
+  /** ... and for the same features in the cluster's Hazelcast map. */
+  public static final String HAZELCAST_CONFIG = "features-hazelcast.config";
+  /** The demo feature files, users (hashes) then items (vectors), under the output directory. */
+  public static final java.util.List<String> FILES = java.util.List.of("features/users.csv", "features/items.jsonl");
+
+  /** Writes {@code users} users and {@code items} items under {@code outDir}; returns the Redis feature config. */
   public static Path write(Path outDir, int users, int items, long seed) throws IOException {
     Random random = new Random(seed);
     Path dir = Files.createDirectories(outDir.resolve("features"));
@@ -52,17 +59,24 @@ public final class DemoFeatures {
       fields.add("hash_fields: \"f" + f + "\"");
       zeros.add("default_value: 0");
     }
-    Path config = outDir.resolve("features.config");
-    Files.writeString(config, """
-        # Online features of the demo CTR model: see the README's "Online features from Redis".
-        redis { uri: "redis://127.0.0.1:6379" timeout_ms: 50
-                near_cache { max_entries: 100000 ttl_ms: 10000 tracking: true } }
+    String models = """
         model {
           model: "ctr"
           input { input: "user_features" key: "user:{user_id}" size: %1$d %2$s }
           input { input: "item_features" key: "item:{item_id}" size: %1$d %3$s }
         }
-        """.formatted(DemoCtrTrainer.FEATURES, fields, zeros));
+        """.formatted(DemoCtrTrainer.FEATURES, fields, zeros);
+    Files.writeString(outDir.resolve(HAZELCAST_CONFIG), """
+        # Online features of the demo CTR model from the cluster's Hazelcast map (an embedded member
+        # in a single-process server): see the README's "Online features".
+        hazelcast { timeout_ms: 50 }
+        """ + models);
+    Path config = outDir.resolve(REDIS_CONFIG);
+    Files.writeString(config, """
+        # Online features of the demo CTR model from Redis: see the README's "Online features".
+        redis { uri: "redis://127.0.0.1:6379" timeout_ms: 50
+                near_cache { max_entries: 100000 ttl_ms: 10000 tracking: true } }
+        """ + models);
     return config;
   }
 }

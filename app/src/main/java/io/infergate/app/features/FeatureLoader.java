@@ -1,12 +1,5 @@
 package io.infergate.app.features;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisFuture;
-import io.lettuce.core.api.StatefulRedisConnection;
-import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.codec.RedisCodec;
-import io.lettuce.core.codec.StringCodec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
@@ -21,11 +14,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Loads features into Redis, pipelined in batches: a CSV ({@code key,f0,f1,...}, one Redis hash
- * per row) or JSON lines ({@code {"key": ..., "values": {field: number}}} for a hash, or
+ * Loads features into a feature store (Redis or the cluster's Hazelcast map), pipelined in
+ * batches: a CSV ({@code key,f0,f1,...}, one hash per row) or JSON lines ({@code {"key": ..., "values": {field: number}}} for a hash, or
  * {@code {"key": ..., "vector": [numbers]}} for a packed little-endian float32 vector).
  */
 public final class FeatureLoader {
@@ -41,19 +35,15 @@ public final class FeatureLoader {
   /** What a load did. */
   public record Summary(long hashes, long vectors, long failed, long millis) {}
 
-  public Summary load(String redisUri, Path file) throws IOException {
+  public Summary load(FeatureSink sink, Path file) throws IOException {
     long total = countLines(file) - (isCsv(file) ? 1 : 0);
     long started = System.nanoTime();
     long hashes = 0;
     long vectors = 0;
     long failed = 0;
-    try (RedisClient client = RedisClient.create(redisUri);
-         StatefulRedisConnection<String, byte[]> connection =
-             client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
-         BufferedReader lines = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      RedisAsyncCommands<String, byte[]> redis = connection.async();
+    try (BufferedReader lines = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String[] header = isCsv(file) ? lines.readLine().split(",") : null;
-      List<RedisFuture<?>> batch = new ArrayList<>(BATCH);
+      List<CompletableFuture<?>> batch = new ArrayList<>(BATCH);
       long done = 0;
       for (String line = lines.readLine(); line != null; line = lines.readLine()) {
         if (line.isBlank()) {
@@ -61,15 +51,15 @@ public final class FeatureLoader {
         }
         try {
           if (header != null) {
-            batch.add(redis.hset(csvKey(line), csvValues(header, line)));
+            batch.add(sink.putHash(csvKey(line), csvValues(header, line)).toCompletableFuture());
             hashes++;
           } else {
             JsonObject row = new JsonObject(line);
             if (row.containsKey("vector")) {
-              batch.add(redis.set(row.getString("key"), packed(row.getJsonArray("vector"))));
+              batch.add(sink.putVector(row.getString("key"), packed(row.getJsonArray("vector"))).toCompletableFuture());
               vectors++;
             } else {
-              batch.add(redis.hset(row.getString("key"), hashValues(row.getJsonObject("values"))));
+              batch.add(sink.putHash(row.getString("key"), hashValues(row.getJsonObject("values"))).toCompletableFuture());
               hashes++;
             }
           }
@@ -90,9 +80,9 @@ public final class FeatureLoader {
     return new Summary(hashes, vectors, failed, (System.nanoTime() - started) / 1_000_000);
   }
 
-  private static long await(List<RedisFuture<?>> batch) {
+  private static long await(List<CompletableFuture<?>> batch) {
     long failed = 0;
-    for (RedisFuture<?> sent : batch) {
+    for (CompletableFuture<?> sent : batch) {
       try {
         sent.get(30, TimeUnit.SECONDS);
       } catch (Exception e) {
@@ -115,23 +105,22 @@ public final class FeatureLoader {
     return line.substring(0, line.indexOf(','));
   }
 
-  private static Map<String, byte[]> csvValues(String[] header, String line) {
+  private static Map<String, String> csvValues(String[] header, String line) {
     String[] cells = line.split(",");
     if (cells.length != header.length) {
       throw new IllegalArgumentException("Row has " + cells.length + " cells, header " + header.length);
     }
-    Map<String, byte[]> values = new LinkedHashMap<>();
+    Map<String, String> values = new LinkedHashMap<>();
     for (int i = 1; i < cells.length; i++) {
       Float.parseFloat(cells[i]);
-      values.put(header[i].trim(), cells[i].trim().getBytes(StandardCharsets.UTF_8));
+      values.put(header[i].trim(), cells[i].trim());
     }
     return values;
   }
 
-  private static Map<String, byte[]> hashValues(JsonObject values) {
-    Map<String, byte[]> hash = new LinkedHashMap<>();
-    values.forEach(field -> hash.put(field.getKey(),
-        Float.toString(((Number) field.getValue()).floatValue()).getBytes(StandardCharsets.UTF_8)));
+  private static Map<String, String> hashValues(JsonObject values) {
+    Map<String, String> hash = new LinkedHashMap<>();
+    values.forEach(field -> hash.put(field.getKey(), Float.toString(((Number) field.getValue()).floatValue())));
     return hash;
   }
 

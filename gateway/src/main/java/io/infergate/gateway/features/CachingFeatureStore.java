@@ -22,21 +22,47 @@ final class CachingFeatureStore implements FeatureStore {
     this.misses = Counter.builder("infergate.features.cache").tag("result", "miss").register(meters);
   }
 
+  /** Hash values are cached per key together with the fields they answer. */
+  private record Fields(List<String> fields, List<String> values) {}
+
   @Override
   public Future<List<byte[]>> vectors(List<String> keys) {
-    return lookup(keys, store::vectors, value -> value instanceof byte[] bytes ? bytes : null);
+    return lookup(keys, store::vectors, CachingFeatureStore::vector);
   }
 
-  /** Hash values are cached per key together with the fields they answer. */
   @Override
   public Future<List<List<String>>> hashes(List<String> keys, List<String> fields) {
-    record Fields(List<String> fields, List<String> values) {}
     return lookup(keys, misses -> store.hashes(misses, fields).map(rows -> {
           List<Object> wrapped = new ArrayList<>(rows.size());
           rows.forEach(row -> wrapped.add(row == null ? null : new Fields(fields, row)));
           return wrapped;
         }),
-        value -> value instanceof Fields cached && cached.fields().equals(fields) ? cached.values() : null);
+        value -> hash(value, fields));
+  }
+
+  @Override
+  public List<byte[]> lastVectors(List<String> keys) {
+    return keys.stream().map(key -> vector(cache.getStale(key))).toList();
+  }
+
+  @Override
+  public List<List<String>> lastHashes(List<String> keys, List<String> fields) {
+    List<List<String>> values = new ArrayList<>(keys.size());
+    keys.forEach(key -> values.add(hash(cache.getStale(key), fields)));
+    return values;
+  }
+
+  @Override
+  public boolean keepsLastValues() {
+    return true;
+  }
+
+  private static byte[] vector(Object cached) {
+    return cached instanceof byte[] bytes ? bytes : null;
+  }
+
+  private static List<String> hash(Object cached, List<String> fields) {
+    return cached instanceof Fields hash && hash.fields().equals(fields) ? hash.values() : null;
   }
 
   private interface Fetch {

@@ -7,7 +7,9 @@ import java.util.Map;
  * Feature values kept in the gateway for hot entities: at most {@code maxEntries} (least
  * recently used go first), each for at most {@code ttl}. A value whose key was invalidated
  * while it was being fetched is not kept, so a cache fed by Redis tracking never serves a
- * value Redis has since changed.
+ * value Redis has since changed. Entries that aged out or were stored before a {@link #clear()}
+ * are no longer served as fresh but stay (within the size bound) as the last known values, for
+ * the STALE failure policy; an invalidated key is dropped for good.
  */
 final class NearCache<V> {
 
@@ -36,16 +38,19 @@ final class NearCache<V> {
     };
   }
 
+  /** The value if it is fresh: younger than the TTL and stored since the last clear. */
   synchronized V get(String key) {
     Entry<V> entry = entries.get(key);
-    if (entry == null) {
-      return null;
-    }
-    if (System.nanoTime() - entry.storedNanos() > ttlNanos) {
-      entries.remove(key);
+    if (entry == null || entry.storedNanos() <= clearedNanos || System.nanoTime() - entry.storedNanos() > ttlNanos) {
       return null;
     }
     return entry.value();
+  }
+
+  /** The last value kept for the key, however old; null when none is kept or it was invalidated. */
+  synchronized V getStale(String key) {
+    Entry<V> entry = entries.get(key);
+    return entry == null ? null : entry.value();
   }
 
   /** Keeps a value fetched from a request sent at {@code fetchedSinceNanos}, unless invalidated since. */
@@ -62,8 +67,8 @@ final class NearCache<V> {
     invalidated.put(key, System.nanoTime());
   }
 
+  /** Nothing kept so far is fresh any more (invalidations may have been lost), nor is what is in flight. */
   synchronized void clear() {
-    entries.clear();
     clearedNanos = System.nanoTime();
   }
 }

@@ -7,6 +7,8 @@ import io.infergate.common.bus.BusFailures;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.features.EntityIds;
+import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.protocol.ModelQueries;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
@@ -35,9 +37,12 @@ import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
+import org.tensorflow.proto.TensorProto;
 
 /** TensorFlow Serving's gRPC API: {@code PredictionService} and {@code ModelService}. */
 final class TfServingGrpc {
@@ -87,10 +92,33 @@ final class TfServingGrpc {
   private Future<UnaryCalls.Answer<PredictResponse>> predict(PredictRequest request, long deadline,
                                                             UnaryOperator<String> metadata) {
     ModelSpec spec = request.getModelSpec();
-    if (VersionSelector.of(spec) instanceof VersionSelector.Latest) {
-      services.shadowing().copy(spec.getName(), request, deadline);
+    return withFeatures(request, deadline).compose(enriched -> {
+      if (VersionSelector.of(spec) instanceof VersionSelector.Latest) {
+        services.shadowing().copy(spec.getName(), enriched, deadline);
+      }
+      return send(spec, enriched, deadline, metadata);
+    });
+  }
+
+  /** The request with the inputs the feature store adds for its entity-id inputs (most models take none). */
+  private Future<PredictRequest> withFeatures(PredictRequest request, long deadline) {
+    FeatureEnricher features = services.features();
+    FeatureEnricher.Plan plan = features == null ? null
+        : features.plan(request.getModelSpec().getName(), request.getInputsMap().keySet());
+    if (plan == null || plan.isEmpty()) {
+      return Future.succeededFuture(request);
     }
-    return send(spec, request, deadline, metadata);
+    Map<String, List<String>> ids = new LinkedHashMap<>();
+    PredictRequest.Builder enriched = request.toBuilder();
+    for (String field : plan.entityFields()) {
+      TensorProto tensor = request.getInputsMap().get(field);
+      if (tensor == null) {
+        throw ServingException.invalidArgument("The request needs the input '" + field + "' (entity ids)");
+      }
+      ids.put(field, EntityIds.texts(field, tensor));
+      enriched.removeInputs(field);
+    }
+    return features.fetch(plan, ids, deadline).map(fetched -> enriched.putAllInputs(fetched).build());
   }
 
   private Future<UnaryCalls.Answer<ClassificationResponse>> classify(ClassificationRequest request, long deadline,

@@ -40,6 +40,11 @@ public final class PredictJson {
       return rowFormat;
     }
 
+    /** The names of the inputs (and entity id fields) the body carries. */
+    public java.util.Set<String> inputNames() {
+      return tensors.keySet();
+    }
+
     /**
      * Takes the named fields out of the body (entity ids for the feature store) and returns each
      * one's value per instance, as text.

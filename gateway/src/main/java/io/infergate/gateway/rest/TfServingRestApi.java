@@ -23,7 +23,10 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.infergate.gateway.features.FeatureEnricher;
+import java.util.Map;
 import java.util.function.BiFunction;
+import org.tensorflow.proto.TensorProto;
 import java.util.function.Function;
 
 /** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
@@ -68,13 +71,13 @@ public final class TfServingRestApi {
   }
 
   /** The inputs the feature store adds for the entity ids the body carries (none for most models). */
-  private Future<java.util.Map<String, org.tensorflow.proto.TensorProto>> withFeatures(
-      String model, PredictJson.Body body, long deadline) {
-    var features = services.features();
-    if (features == null || features.entityFields(model).isEmpty()) {
-      return Future.succeededFuture(java.util.Map.of());
+  private Future<Map<String, TensorProto>> withFeatures(String model, PredictJson.Body body, long deadline) {
+    FeatureEnricher features = services.features();
+    FeatureEnricher.Plan plan = features == null ? null : features.plan(model, body.inputNames());
+    if (plan == null || plan.isEmpty()) {
+      return Future.succeededFuture(Map.of());
     }
-    return features.fetch(model, body.takeFields(features.entityFields(model)), deadline);
+    return features.fetch(plan, body.takeFields(plan.entityFields()), deadline);
   }
 
   private Future<Reply> classify(RoutingContext ctx) {

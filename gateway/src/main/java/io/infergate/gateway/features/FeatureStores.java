@@ -1,0 +1,76 @@
+package io.infergate.gateway.features;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.infergate.common.cluster.Clustering;
+import io.infergate.proto.features.FeatureConfig;
+import io.infergate.proto.features.RedisConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Opens the feature store a feature config names: Redis (with an optional near cache) or a Hazelcast map. */
+public final class FeatureStores {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FeatureStores.class);
+  private static final long DEFAULT_TIMEOUT_MS = 50;
+  private static final int DEFAULT_EMBEDDED_PORT = 5701;
+  /** The embedded member's cluster name, which loaders give to reach it. */
+  public static final String EMBEDDED_CLUSTER = "infergate";
+
+  private FeatureStores() {}
+
+  /**
+   * The enricher of a feature config and its store. Blocks: it connects to Redis, or starts an
+   * embedded Hazelcast member when there is no cluster.
+   *
+   * @param cluster this process's cluster member, or null for a single-process server
+   */
+  public static FeatureEnricher open(Vertx vertx, FeatureConfig config, HazelcastInstance cluster, MeterRegistry meters) {
+    FeatureStore store = config.hasRedis() ? redis(vertx, config.getRedis(), meters) : hazelcast(vertx, config, cluster);
+    try {
+      return new FeatureEnricher(config, store, meters);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  /** The per-fetch time budget (never more than a request's remaining deadline). */
+  static long timeoutMillis(FeatureConfig config) {
+    long configured = config.hasRedis() ? config.getRedis().getTimeoutMs() : config.getHazelcast().getTimeoutMs();
+    return configured > 0 ? configured : DEFAULT_TIMEOUT_MS;
+  }
+
+  private static FeatureStore redis(Vertx vertx, RedisConfig config, MeterRegistry meters) {
+    RedisFeatureStore redis = new RedisFeatureStore(vertx, config.getUri(),
+        Duration.ofMillis(config.getTimeoutMs() > 0 ? config.getTimeoutMs() : DEFAULT_TIMEOUT_MS));
+    if (!config.hasNearCache() || config.getNearCache().getMaxEntries() <= 0) {
+      return redis;
+    }
+    var near = config.getNearCache();
+    NearCache<Object> cache = new NearCache<>(near.getMaxEntries(), near.getTtlMs() > 0 ? near.getTtlMs() : 1000);
+    if (near.getTracking()) {
+      redis.track(cache::invalidate, cache::clear);
+    }
+    return new CachingFeatureStore(redis, cache, meters);
+  }
+
+  private static FeatureStore hazelcast(Vertx vertx, FeatureConfig config, HazelcastInstance cluster) {
+    if (cluster != null) {
+      return new HazelcastFeatureStore(vertx, cluster, () -> { });
+    }
+    int port = config.getHazelcast().getPort() > 0 ? config.getHazelcast().getPort() : DEFAULT_EMBEDDED_PORT;
+    HazelcastInstance member = Clustering.standaloneMember(EMBEDDED_CLUSTER, port);
+    LOG.info("Online features are in the map '{}' of an embedded Hazelcast member; load them with "
+        + "'infergate features load --hazelcast={}'", HazelcastFeatureStore.MAP, hostPort(member));
+    return new HazelcastFeatureStore(vertx, member, member::shutdown);
+  }
+
+  /** host:port where clients reach a member. */
+  public static String hostPort(HazelcastInstance member) {
+    var address = member.getCluster().getLocalMember().getAddress();
+    return address.getHost() + ":" + address.getPort();
+  }
+}

@@ -1,0 +1,89 @@
+package io.infergate.gateway.features;
+
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
+import io.infergate.common.status.ServingException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Features in a Hazelcast map of the cluster, for setups without Redis: a packed float32 vector
+ * ({@code byte[]}) or a hash ({@code Map} of field to number as text) per key. All gets of a
+ * request are sent at once (Hazelcast pipelines them to the owning members) and the answer comes
+ * back on the caller's Vert.x context.
+ */
+public final class HazelcastFeatureStore implements FeatureStore {
+
+  /** The map's name, shared with the loader. */
+  public static final String MAP = "infergate.features";
+
+  private final Vertx vertx;
+  private final HazelcastInstance hazelcast;
+  private final IMap<String, Object> map;
+  private final Runnable onClose;
+
+  /** @param onClose what closing the store also closes (an embedded member it owns), or nothing */
+  public HazelcastFeatureStore(Vertx vertx, HazelcastInstance hazelcast, Runnable onClose) {
+    this.vertx = vertx;
+    this.hazelcast = hazelcast;
+    this.map = hazelcast.getMap(MAP);
+    this.onClose = onClose;
+  }
+
+  /** The member (or client) the features are read through. */
+  public HazelcastInstance hazelcast() {
+    return hazelcast;
+  }
+
+  @Override
+  public Future<List<byte[]>> vectors(List<String> keys) {
+    return getAll(keys).map(values -> {
+      List<byte[]> vectors = new ArrayList<>(values.size());
+      for (int i = 0; i < values.size(); i++) {
+        Object value = values.get(i);
+        if (value != null && !(value instanceof byte[])) {
+          throw ServingException.invalidArgument("Features under " + keys.get(i) + " are a hash, not a packed vector");
+        }
+        vectors.add((byte[]) value);
+      }
+      return vectors;
+    });
+  }
+
+  @Override
+  public Future<List<List<String>>> hashes(List<String> keys, List<String> fields) {
+    return getAll(keys).map(values -> {
+      List<List<String>> rows = new ArrayList<>(values.size());
+      for (int i = 0; i < values.size(); i++) {
+        Object value = values.get(i);
+        if (value == null) {
+          rows.add(null);
+        } else if (value instanceof Map<?, ?> hash) {
+          rows.add(fields.stream().map(field -> (String) hash.get(field)).toList());
+        } else {
+          throw ServingException.invalidArgument("Features under " + keys.get(i) + " are a packed vector, not a hash");
+        }
+      }
+      return rows;
+    });
+  }
+
+  private Future<List<Object>> getAll(List<String> keys) {
+    List<CompletableFuture<Object>> sent = new ArrayList<>(keys.size());
+    for (String key : keys) {
+      sent.add(map.getAsync(key).toCompletableFuture());
+    }
+    CompletableFuture<List<Object>> all = CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
+        .thenApply(done -> sent.stream().map(CompletableFuture::join).toList());
+    return Future.fromCompletionStage(all, vertx.getOrCreateContext());
+  }
+
+  @Override
+  public void close() {
+    onClose.run();
+  }
+}
