@@ -1,6 +1,7 @@
 package io.infergate.app;
 
 import io.infergate.common.bus.BusCodecs;
+import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
@@ -54,8 +55,9 @@ public final class Node {
     BusCodecs.register(vertx.eventBus());
     PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
+    LocalServables local = new LocalServables();
     Future<String> workerStarted = worker == null ? Future.succeededFuture()
-        : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId));
+        : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId, local));
     AtomicReference<FeatureEnricher> features = new AtomicReference<>();
     return workerStarted
         .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
@@ -65,7 +67,7 @@ public final class Node {
               return null;
             }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
-          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get());
+          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get(), local);
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))

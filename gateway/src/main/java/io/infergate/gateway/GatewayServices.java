@@ -1,5 +1,6 @@
 package io.infergate.gateway;
 
+import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.features.FeatureEnricher;
@@ -14,11 +15,14 @@ public record GatewayServices(ModelRegistry registry, RequestRouter router, Work
                               Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
                               FeatureEnricher features) {
 
-  /** @param features the process's feature enricher, or null when no model takes features */
+  /**
+   * @param features the process's feature enricher, or null when no model takes features
+   * @param local the servables of this process's worker (none in a gateway-only process)
+   */
   public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                                       FeatureEnricher features) {
+                                       FeatureEnricher features, LocalServables local) {
     RequestRouter router = new RequestRouter(registry, prometheus);
-    WorkerClient workers = new WorkerClient(vertx, registry);
+    WorkerClient workers = new WorkerClient(vertx, registry, local);
     return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
         new RequestMetrics(prometheus), prometheus, features);
   }

@@ -1,5 +1,6 @@
 package io.infergate.gateway;
 
+import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.grpc.GrpcApi;
@@ -20,12 +21,17 @@ public final class GatewayVerticle extends VerticleBase {
   private final ModelRegistry registry;
   private final PrometheusMeterRegistry prometheus;
   private final FeatureEnricher features;
+  private final LocalServables local;
   private HttpServer server;
   private HttpServer grpc;
 
-  /** @param features the process's feature enricher (shared by all gateway verticles), or null */
+  /**
+   * @param features the process's feature enricher (shared by all gateway verticles), or null
+   * @param local the servables of this process's worker, called without the event bus
+   */
   public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                         FeatureEnricher features) {
+                         FeatureEnricher features, LocalServables local) {
+    this.local = local;
     this.options = options;
     this.registry = registry;
     this.prometheus = prometheus;
@@ -34,7 +40,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features);
+    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features, local);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.restPort())

@@ -5,6 +5,7 @@ import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
 import io.infergate.common.bus.Deadlines;
+import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
@@ -31,6 +32,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -50,6 +52,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   private final ModelRegistry registry;
   private final String workerId;
   private final MeterRegistry meters;
+  private final LocalServables local;
   private final Map<ServableId, HostedServable> hosted = new ConcurrentHashMap<>();
   private WorkerExecutor inference;
   private WorkerExecutor loading;
@@ -57,9 +60,14 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   private ModelManager manager;
   private ModelServerConfig lastFileConfig;
 
-  /** @param workerId this worker's node id: its servables' addresses end with it */
-  public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters, String workerId) {
+  /**
+   * @param workerId this worker's node id: its servables' addresses end with it
+   * @param local where this process's gateways find the servables to call them directly
+   */
+  public WorkerVerticle(WorkerOptions options, ModelRegistry registry, MeterRegistry meters, String workerId,
+                        LocalServables local) {
     this.options = options;
+    this.local = local;
     this.registry = registry;
     this.workerId = workerId;
     this.meters = meters;
@@ -148,15 +156,20 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       queue = scheduler.addQueue(servable.id(), config, servable::run);
     }
     HostedServable entry = new HostedServable(servable, queue);
-    entry.consumer = vertx.eventBus().consumer(Addresses.servable(servable.id(), workerId), entry::handle);
+    String address = Addresses.servable(servable.id(), workerId);
+    entry.consumer = vertx.eventBus().consumer(address, entry::handle);
     hosted.put(servable.id(), entry);
-    return entry.consumer.completion();
+    return entry.consumer.completion().onSuccess(v -> local.register(address, entry::serve));
   }
 
   @Override
   public Future<Void> stopServing(ServableId id) {
     HostedServable entry = hosted.remove(id);
-    return entry == null ? Future.succeededFuture() : entry.stop();
+    if (entry == null) {
+      return Future.succeededFuture();
+    }
+    local.unregister(Addresses.servable(id, workerId));
+    return entry.stop();
   }
 
   private BatchConfig batchConfig(BatchingParameters parameters) {
@@ -180,28 +193,39 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       this.queue = queue;
     }
 
+    /** A request that came over the event bus. */
     void handle(io.vertx.core.eventbus.Message<Object> message) {
-      long now = System.nanoTime();
-      long deadline = Deadlines.deadlineNanos(message.headers(), now);
-      inFlight.incrementAndGet();
-      Future<Message> reply;
-      try {
-        reply = queue != null ? batched(servable.prepare(message.body()), deadline) : direct(message.body(), deadline);
-      } catch (RuntimeException e) {
-        reply = Future.failedFuture(e);
-      }
-      reply.onComplete(result -> {
-        finished();
-        if (result.succeeded()) {
-          message.reply(result.result());
+      serve(message.body(), Deadlines.deadlineNanos(message.headers(), System.nanoTime()), (response, failure) -> {
+        if (failure == null) {
+          message.reply(response);
         } else {
-          BusFailures.reply(message, result.cause());
+          BusFailures.reply(message, failure);
         }
       });
     }
 
-    private Future<Message> batched(PreparedCall call, long deadline) {
-      return Future.fromCompletionStage(queue.submit(call.run(), deadline), context).map(call::finish);
+    /**
+     * Runs one request and answers it. With batching, the batch thread that ran it builds and
+     * sends the answer itself: going back to this verticle's event loop first would cost a
+     * thread hop per request for nothing.
+     */
+    void serve(Object request, long deadline, LocalServables.Reply reply) {
+      inFlight.incrementAndGet();
+      LocalServables.Reply once = (response, failure) -> {
+        finished();
+        reply.send(response, failure instanceof CompletionException wrapped && wrapped.getCause() != null
+            ? wrapped.getCause() : failure);
+      };
+      if (queue == null) {
+        direct(request, deadline).onComplete(result -> once.send(result.result(), result.cause()));
+        return;
+      }
+      try {
+        PreparedCall call = servable.prepare(request);
+        queue.submit(call.run(), deadline).thenApply(call::finish).whenComplete(once::send);
+      } catch (RuntimeException e) {
+        once.send(null, e);
+      }
     }
 
     private Future<Message> direct(Object request, long deadline) {

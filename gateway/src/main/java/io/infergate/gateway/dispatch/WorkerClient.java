@@ -4,9 +4,11 @@ import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
 import io.infergate.common.bus.Deadlines;
+import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -26,19 +28,26 @@ import java.util.function.Supplier;
  * deadline. A request is sent once more, to the servable routed afresh, when its worker turns
  * out not to take it: no handler (a version transition), or the worker left the cluster while
  * the request was in flight (noticed from the registry, long before the deadline). Inference
- * is idempotent, so the retry is safe.
+ * is idempotent, so the retry is safe. A worker in this process is called directly, not over the bus.
  */
 public final class WorkerClient {
+
+  private static final long DEADLINE_SWEEP_MILLIS = 10;
 
   private final Vertx vertx;
   private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
   private final AtomicInteger turn = new AtomicInteger();
   private final ModelRegistry registry;
+  private final LocalServables local;
 
-  public WorkerClient(Vertx vertx, ModelRegistry registry) {
+  /** @param local the servables of this process's worker, called directly instead of over the bus */
+  public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local) {
     this.vertx = vertx;
     this.registry = registry;
+    this.local = local;
     registry.onChange(this::failOverDepartedWorkers);
+    // The bus times out its requests itself; a direct call is failed here once its deadline passes.
+    vertx.setPeriodic(DEADLINE_SWEEP_MILLIS, id -> failExpiredDirectCalls());
   }
 
   /** A worker's answer and the servable that gave it. */
@@ -54,6 +63,7 @@ public final class WorkerClient {
     volatile boolean retried;
     volatile String worker;
     volatile ServableId servable;
+    volatile boolean direct;
 
     Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos) {
       this.route = route;
@@ -72,9 +82,24 @@ public final class WorkerClient {
       worker = chosen;
       this.servable = servable.id();
       inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
+      String address = Addresses.servable(servable.id(), chosen);
+      LocalServables.Handler handler = local.find(address);
+      direct = handler != null;
+      if (direct) {
+        handler.handle(request, deadlineNanos, (response, failure) -> context.runOnContext(v -> {
+          forget(chosen, this);
+          if (failure == null) {
+            @SuppressWarnings("unchecked")
+            T typed = (T) response;
+            result.tryComplete(new Served<>(typed, servable.id()));
+          } else {
+            result.tryFail(ServingException.of(failure));
+          }
+        }));
+        return;
+      }
       long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
-      vertx.eventBus().<T>request(Addresses.servable(servable.id(), chosen), request,
-              Deadlines.deliveryOptions(remainingMillis))
+      vertx.eventBus().<T>request(address, request, Deadlines.deliveryOptions(remainingMillis))
           .onComplete(reply -> {
             forget(chosen, this);
             if (reply.succeeded()) {
@@ -128,6 +153,18 @@ public final class WorkerClient {
     Set<Pending<?>> pendings = inFlight.get(worker);
     if (pendings != null) {
       pendings.remove(pending);
+    }
+  }
+
+  private void failExpiredDirectCalls() {
+    long now = System.nanoTime();
+    for (Set<Pending<?>> pendings : inFlight.values()) {
+      for (Pending<?> pending : pendings) {
+        if (pending.direct && now - pending.deadlineNanos > 0) {
+          pending.result.tryFail(new ServingException(StatusCode.DEADLINE_EXCEEDED,
+              "Deadline exceeded while waiting for " + pending.servable));
+        }
+      }
     }
   }
 
