@@ -6,16 +6,16 @@
 #         unary Predict) and Infergate's PredictionService/Predict.
 #   Then an open-loop run at 80 % of each Infergate peak (h2load --rps; --h1 for REST) for its P99.
 # Writes loadtest/results/peak-<stamp>.csv and .png and prints the ratios.
-# Env: DURATION (s per point, 10), WARMUP (s, 20, unreported), PROTOCOLS ("rest grpc"),
+# Env: DURATION (s per point, 10), WARMUP (s, 45, unreported: the JIT needs it), PROTOCOLS ("rest grpc"),
 #      REST_LEVELS (wrk connections), GRPC_LEVELS (h2load streams per connection, 4 connections),
-#      INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
+#      BATCHING (batching parameters file, loadtest/batching.config), INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 for tool in wrk h2load; do
   command -v $tool > /dev/null || { echo "$tool is missing: apt-get install wrk nghttp2-client" >&2; exit 1; }
 done
 duration="${DURATION:-10}"
-warmup="${WARMUP:-20}"
+warmup="${WARMUP:-45}"
 rest_levels="${REST_LEVELS:-4 8 16 32 64 128 256}"
 grpc_levels="${GRPC_LEVELS:-2 4 16 32 64 128}"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -85,7 +85,7 @@ for protocol in ${PROTOCOLS:-rest grpc}; do
     wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/ > /dev/null
     for level in $rest_levels; do wrk_point baseline-rest http://127.0.0.1:8601/ "$level"; done
     kill $baseline; wait $baseline 2>/dev/null || true
-    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file=loadtest/batching.config \
+    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
       ${INFERGATE_FLAGS:-}
     url=http://127.0.0.1:8701/v1/models/ctr:predict
     wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
@@ -99,7 +99,7 @@ for protocol in ${PROTOCOLS:-rest grpc}; do
     h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
     for level in $grpc_levels; do h2load_point baseline-grpc $(( level * 4 )) $(grpc_args 8600) -c 4 -m "$level"; done
     kill $baseline; wait $baseline 2>/dev/null || true
-    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file=loadtest/batching.config \
+    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
       ${INFERGATE_FLAGS:-}
     h2load $(grpc_args 8700) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
     for level in $grpc_levels; do h2load_point infergate-grpc $(( level * 4 )) $(grpc_args 8700) -c 4 -m "$level"; done

@@ -54,7 +54,8 @@ public final class GatewayVerticle extends VerticleBase {
         .setPort(options.grpcPort())
         .setUseAlpn(false)
         .setHttp2ClearTextEnabled(true));
-    return Future.all(rest, grpc.requestHandler(GrpcApi.server(vertx, options, services)).listen());
+    return Future.all(rest, grpc.connectionHandler(GrpcApi::onConnection)
+        .requestHandler(GrpcApi.server(vertx, options, services)).listen());
   }
 
   /** The REST port actually bound (useful when the configured port is 0). */

@@ -18,7 +18,13 @@ public record ModelView(String name, NavigableMap<Long, ServableRecord> versions
 
   /** The highest version that is AVAILABLE, as TF Serving picks when no version is named. */
   public Optional<ServableRecord> latestAvailable() {
-    return versions.descendingMap().values().stream().filter(ServableRecord::isAvailable).findFirst();
+    // A loop, not a stream: this runs for every request that names no version.
+    for (ServableRecord record : versions.descendingMap().values()) {
+      if (record.isAvailable()) {
+        return Optional.of(record);
+      }
+    }
+    return Optional.empty();
   }
 
   /** The versions that some worker serves, lowest first. */

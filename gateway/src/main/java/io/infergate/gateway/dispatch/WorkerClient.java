@@ -72,13 +72,11 @@ public final class WorkerClient {
     }
 
     void send(ServableRecord servable, String excludedWorker) {
-      List<String> workers = servable.workers();
-      List<String> candidates = workers.stream().filter(w -> !w.equals(excludedWorker)).toList();
-      if (candidates.isEmpty()) {
+      String chosen = pick(servable.workers(), excludedWorker);
+      if (chosen == null) {
         result.tryFail(ServingException.unavailable("No worker is serving " + servable.id()));
         return;
       }
-      String chosen = candidates.get(Math.floorMod(turn.getAndIncrement(), candidates.size()));
       worker = chosen;
       this.servable = servable.id();
       inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
@@ -147,6 +145,22 @@ public final class WorkerClient {
     Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
     pending.send(servable, null);
     return pending.result.future();
+  }
+
+  /** The next worker in turn, skipping {@code excluded}; null when there is none. */
+  private String pick(List<String> workers, String excluded) {
+    int size = workers.size();
+    if (size == 1) {
+      return workers.get(0).equals(excluded) ? null : workers.get(0);
+    }
+    int start = Math.floorMod(turn.getAndIncrement(), size);
+    for (int i = 0; i < size; i++) {
+      String worker = workers.get((start + i) % size);
+      if (!worker.equals(excluded)) {
+        return worker;
+      }
+    }
+    return null;
   }
 
   private void forget(String worker, Pending<?> pending) {

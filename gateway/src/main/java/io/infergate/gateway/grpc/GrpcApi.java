@@ -19,6 +19,11 @@ public final class GrpcApi {
 
   private GrpcApi() {}
 
+  /** Prepares each new gRPC connection of the server. */
+  public static void onConnection(io.vertx.core.http.HttpConnection connection) {
+    FlushCoalescing.install(connection);
+  }
+
   public static GrpcServer server(Vertx vertx, GatewayOptions options, GatewayServices services) {
     GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
         .setMaxMessageSize(options.grpcMaxMessageBytes())

@@ -72,17 +72,21 @@ final class UnaryCalls {
           answer = Future.failedFuture(e);
         }
         answer.onComplete(result -> {
-          String model = modelTag(modelOf.apply(message));
           if (result.succeeded()) {
             request.response().end(result.result().response());
             ServableId served = result.result().servedBy();
-            metrics.record(model, served == null ? RequestMetrics.UNKNOWN : Long.toString(served.version()),
-                api, ENTRYPOINT, StatusCode.OK, started);
+            if (served == null) {
+              metrics.record(modelTag(modelOf.apply(message)), RequestMetrics.UNKNOWN, api, ENTRYPOINT,
+                  StatusCode.OK, started);
+            } else {
+              metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
+            }
           } else {
             ServingException status = ServingException.of(result.cause());
             request.response().status(GrpcStatus.valueOf(status.code().number()))
                 .statusMessage(status.getMessage()).end();
-            metrics.record(model, RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+            metrics.record(modelTag(modelOf.apply(message)), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(),
+                started);
           }
         });
       });

@@ -2,6 +2,7 @@ package io.infergate.gateway.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.google.protobuf.ByteString;
+import io.infergate.common.TensorShapes;
 import io.infergate.common.status.ServingException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +26,7 @@ final class TensorValues {
     this.content = tensor.getTensorContent().isEmpty() ? null
         // slice(): a ByteString cut from a larger one starts mid-array, and reads here are absolute.
         : tensor.getTensorContent().asReadOnlyByteBuffer().slice().order(ByteOrder.LITTLE_ENDIAN);
-    this.dims = tensor.getTensorShape().getDimList().stream().mapToLong(d -> d.getSize()).toArray();
+    this.dims = TensorShapes.dims(tensor.getTensorShape());
     long product = 1;
     for (long dim : dims) {
       product *= dim;

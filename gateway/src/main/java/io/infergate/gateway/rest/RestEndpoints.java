@@ -1,5 +1,6 @@
 package io.infergate.gateway.rest;
 
+import io.infergate.common.ServableId;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
@@ -8,6 +9,7 @@ import io.infergate.gateway.metrics.RequestMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
@@ -22,7 +24,9 @@ final class RestEndpoints {
   static final String ENTRYPOINT = "REST";
   /** Names the version that answered, whatever the request asked for. */
   static final String MODEL_VERSION_HEADER = "x-model-version";
-  private static final String JSON = "application/json";
+  // Pre-encoded header names and values: Vert.x then skips validating and hashing them per response.
+  private static final CharSequence MODEL_VERSION = HttpHeaders.createOptimized(MODEL_VERSION_HEADER);
+  private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
 
   private final ModelRegistry registry;
   private final RequestMetrics metrics;
@@ -44,12 +48,16 @@ final class RestEndpoints {
       reply.onComplete(result -> {
         if (result.succeeded()) {
           Reply ok = result.result();
-          if (ok.servedBy() != null) {
-            ctx.response().putHeader(MODEL_VERSION_HEADER, Long.toString(ok.servedBy().version()));
+          ServableId served = ok.servedBy();
+          if (served != null) {
+            ctx.response().putHeader(MODEL_VERSION, Long.toString(served.version()));
           }
           send(ctx.response(), ok.httpStatus(), ok.body());
-          String version = ok.servedBy() == null ? RequestMetrics.UNKNOWN : Long.toString(ok.servedBy().version());
-          metrics.record(modelTag(ctx), version, api, ENTRYPOINT, StatusCode.OK, started);
+          if (served == null) {
+            metrics.record(modelTag(ctx), RequestMetrics.UNKNOWN, api, ENTRYPOINT, StatusCode.OK, started);
+          } else {
+            metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
+          }
         } else {
           ServingException status = ServingException.of(result.cause());
           sendError(ctx.response(), status.code().httpStatus(), status.getMessage());
@@ -79,7 +87,7 @@ final class RestEndpoints {
 
   static void send(HttpServerResponse response, int status, byte[] body) {
     if (!response.ended()) {
-      response.setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(body));
+      response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
     }
   }
 

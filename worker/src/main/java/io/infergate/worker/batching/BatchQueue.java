@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.tensorflow.proto.TensorProto;
@@ -145,10 +144,16 @@ public final class BatchQueue {
         || now - batch.openedNanos >= config.batchTimeoutMicros() * 1_000;
   }
 
+  /** Inputs are listed in the signature's order, which every call of one servable shares. */
   private String key(SignatureRun run) {
     StringBuilder key = new StringBuilder(run.signatureKey()).append('|').append(run.outputs());
-    new TreeMap<>(run.inputs()).forEach((name, tensor) -> key.append('|').append(name).append(':')
-        .append(TensorBatcher.innerShapeKey(tensor, config.padVariableLengthInputs())));
+    for (String name : run.signature().getInputsMap().keySet()) {
+      TensorProto tensor = run.inputs().get(name);
+      if (tensor != null) {
+        key.append('|').append(name).append(':')
+            .append(TensorBatcher.innerShapeKey(tensor, config.padVariableLengthInputs()));
+      }
+    }
     return key.toString();
   }
 }

@@ -39,6 +39,9 @@ public final class SavedModelServable implements AutoCloseable {
   private final ServableId id;
   private final SavedModelBundle bundle;
   private final SignatureDefMap signatures;
+  /** Built once per signature name, not per request. */
+  private final Map<String, List<String>> allOutputs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, ModelSpec> servedSpecs = new java.util.concurrent.ConcurrentHashMap<>();
 
   private SavedModelServable(ServableId id, SavedModelBundle bundle) {
     this.id = id;
@@ -119,7 +122,7 @@ public final class SavedModelServable implements AutoCloseable {
     SignatureDef signature = signature(name);
     SignatureValidator.validateInputs(name, signature, request.getInputsMap());
     List<String> outputs = request.getOutputFilterCount() == 0
-        ? List.copyOf(signature.getOutputsMap().keySet())
+        ? allOutputs.computeIfAbsent(name, n -> List.copyOf(signature.getOutputsMap().keySet()))
         : checkedOutputFilter(name, signature, request.getOutputFilterList());
     SignatureRun run = new SignatureRun(name, signature, request.getInputsMap(), outputs);
     return new PreparedCall(run, result -> PredictResponse.newBuilder()
@@ -223,10 +226,10 @@ public final class SavedModelServable implements AutoCloseable {
   }
 
   private ModelSpec servedSpec(String signatureName) {
-    return ModelSpec.newBuilder()
+    return servedSpecs.computeIfAbsent(signatureName, name -> ModelSpec.newBuilder()
         .setName(id.name())
         .setVersion(Int64Value.of(id.version()))
-        .setSignatureName(signatureName)
-        .build();
+        .setSignatureName(name)
+        .build());
   }
 }

@@ -16,6 +16,10 @@ final class SignatureValidator {
   static void validateInputs(String signatureName, SignatureDef signature,
                              Map<String, TensorProto> inputs) {
     Map<String, TensorInfo> expected = signature.getInputsMap();
+    if (inputs.size() == expected.size() && expected.keySet().containsAll(inputs.keySet())) {
+      inputs.forEach((name, tensor) -> validateTensor(name, expected.get(name), tensor));
+      return;
+    }
     Set<String> extra = new TreeSet<>(inputs.keySet());
     extra.removeAll(expected.keySet());
     Set<String> missing = new TreeSet<>(expected.keySet());
@@ -25,7 +29,6 @@ final class SignatureValidator {
           + "', which expects " + new TreeSet<>(expected.keySet()) + ". Sent extra: " + extra
           + ". Missing but required: " + missing + ".");
     }
-    inputs.forEach((name, tensor) -> validateTensor(name, expected.get(name), tensor));
   }
 
   /**

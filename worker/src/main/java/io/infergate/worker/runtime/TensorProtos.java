@@ -1,6 +1,7 @@
 package io.infergate.worker.runtime;
 
 import com.google.protobuf.UnsafeByteOperations;
+import io.infergate.common.TensorShapes;
 import io.infergate.common.status.ServingException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -19,7 +20,7 @@ public final class TensorProtos {
   private TensorProtos() {}
 
   public static long[] dims(TensorProto tensor) {
-    return tensor.getTensorShape().getDimList().stream().mapToLong(TensorShapeProto.Dim::getSize).toArray();
+    return TensorShapes.dims(tensor.getTensorShape());
   }
 
   public static long elementCount(TensorProto tensor) {
