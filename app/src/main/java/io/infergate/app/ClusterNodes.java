@@ -7,6 +7,7 @@ import io.infergate.common.registry.HazelcastModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.worker.WorkerOptions;
 import io.vertx.core.Future;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.VertxOptions;
 
 /** Starts a gateway or worker process as a member of the cluster, with the registry in Hazelcast. */
@@ -18,13 +19,14 @@ final class ClusterNodes {
   record Member(Node node, HazelcastInstance hazelcast) {}
 
   static Future<Member> start(ClusterOptions cluster, WorkerOptions worker, GatewayOptions gateway, int eventLoops) {
-    return Clustering.start(cluster, new VertxOptions().setEventLoopPoolSize(eventLoops))
+    PrometheusMeterRegistry prometheus = Node.newMeterRegistry();
+    return Clustering.start(cluster, new VertxOptions().setEventLoopPoolSize(eventLoops), prometheus)
         .compose(clustered -> {
           HazelcastInstance hazelcast = clustered.manager().getHazelcastInstance();
           // The member UUID, not Vert.x's node id: membership events name members by it.
           String nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
-          return Node.start(clustered.vertx(), new HazelcastModelRegistry(hazelcast, nodeId), nodeId, worker,
-                  gateway, eventLoops, hazelcast)
+          return Node.start(clustered.vertx(), prometheus, new HazelcastModelRegistry(hazelcast, nodeId), nodeId,
+                  worker, gateway, eventLoops, hazelcast)
               .map(node -> new Member(node, hazelcast));
         });
   }

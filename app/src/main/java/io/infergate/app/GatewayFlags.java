@@ -51,6 +51,11 @@ final class GatewayFlags {
           + "or without a redis block a Hazelcast map in the cluster)")
   Path featureConfigFile;
 
+  @Option(names = "--shutdown_drain_seconds", defaultValue = "${env:INFERGATE_SHUTDOWN_DRAIN_SECONDS:-0}",
+      description = "On SIGTERM, report not ready and keep serving this long before closing, so load balancers "
+          + "(Kubernetes readiness probes) stop sending first. Default: ${DEFAULT-VALUE}")
+  double shutdownDrainSeconds;
+
   @Option(names = "--admin_token", defaultValue = "${env:INFERGATE_ADMIN_TOKEN}",
       description = "Bearer token of the admin API (/admin/...); without it the admin API is off")
   String adminToken;
@@ -69,6 +74,9 @@ final class GatewayFlags {
     if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
       throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
     }
+    if (shutdownDrainSeconds < 0) {
+      throw new ConfigException("--shutdown_drain_seconds cannot be negative");
+    }
     if (restApiThreads < 0) {
       throw new ConfigException("Thread counts cannot be negative");
     }
@@ -76,7 +84,8 @@ final class GatewayFlags {
         : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());
     return new GatewayOptions("0.0.0.0", restApiPort, port, restApiTimeoutMs, maxRequestBodyBytes,
         grpcMaxMessageSize, metricsPath(monitoring), serverVersion,
-        adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig());
+        adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
+        Math.round(shutdownDrainSeconds * 1000));
   }
 
   private FeatureConfig featureConfig() {

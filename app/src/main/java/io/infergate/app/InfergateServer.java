@@ -1,6 +1,8 @@
 package io.infergate.app;
 
+import io.infergate.common.metrics.VertxMetrics;
 import io.infergate.common.registry.LocalModelRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -11,8 +13,9 @@ final class InfergateServer {
   private InfergateServer() {}
 
   static Future<Node> start(ServeOptions options) {
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(options.eventLoops()));
-    return Node.start(vertx, new LocalModelRegistry(), LocalModelRegistry.LOCAL_WORKER, options.worker(),
+    PrometheusMeterRegistry prometheus = Node.newMeterRegistry();
+    Vertx vertx = VertxMetrics.builder(new VertxOptions().setEventLoopPoolSize(options.eventLoops()), prometheus).build();
+    return Node.start(vertx, prometheus, new LocalModelRegistry(), LocalModelRegistry.LOCAL_WORKER, options.worker(),
         options.gateway(), options.eventLoops(), null);
   }
 }

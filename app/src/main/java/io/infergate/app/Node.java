@@ -3,6 +3,7 @@ package io.infergate.app;
 import io.infergate.common.bus.BusCodecs;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.Drain;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
 import io.infergate.gateway.features.FeatureEnricher;
@@ -10,9 +11,14 @@ import io.infergate.gateway.features.FeatureStores;
 import com.hazelcast.core.HazelcastInstance;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.WorkerVerticle;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import io.vertx.core.Vertx;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -33,9 +39,14 @@ public final class Node {
   private final int restPort;
   private final int grpcPort;
   private final FeatureEnricher features;
+  private final Drain drain;
+  private final long drainMillis;
+  private Future<Void> closing;
 
   private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort,
-               FeatureEnricher features) {
+               FeatureEnricher features, Drain drain, long drainMillis) {
+    this.drain = drain;
+    this.drainMillis = drainMillis;
     this.vertx = vertx;
     this.registry = registry;
     this.prometheus = prometheus;
@@ -45,17 +56,19 @@ public final class Node {
   }
 
   /**
+   * @param prometheus the process's metrics, which its Vert.x instance already reports into
    * @param worker the worker's options, or null for a gateway-only process
    * @param gateway the gateways' options, or null for a worker-only process
    * @param workerId the id under which the worker's servables are addressed
    * @param cluster this process's cluster member, or null for a single-process server
    */
-  static Future<Node> start(Vertx vertx, ModelRegistry registry, String workerId, WorkerOptions worker,
-                            GatewayOptions gateway, int gatewayInstances, HazelcastInstance cluster) {
+  static Future<Node> start(Vertx vertx, PrometheusMeterRegistry prometheus, ModelRegistry registry, String workerId,
+                            WorkerOptions worker, GatewayOptions gateway, int gatewayInstances,
+                            HazelcastInstance cluster) {
     BusCodecs.register(vertx.eventBus());
-    PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
     LocalServables local = new LocalServables();
+    Drain drain = new Drain();
     Future<String> workerStarted = worker == null ? Future.succeededFuture()
         : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId, local));
     AtomicReference<FeatureEnricher> features = new AtomicReference<>();
@@ -67,14 +80,15 @@ public final class Node {
               return null;
             }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
-          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get(), local);
+          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get(), local, drain);
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))
         .map(g -> {
           GatewayVerticle verticle = first.get();
           Node node = new Node(vertx, registry, prometheus, verticle == null ? 0 : verticle.actualPort(),
-              verticle == null ? 0 : verticle.actualGrpcPort(), features.get());
+              verticle == null ? 0 : verticle.actualGrpcPort(), features.get(), drain,
+              gateway == null ? 0 : gateway.shutdownDrainMillis());
           if (verticle != null) {
             LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
                 node.grpcPort == 0 ? "(off)" : node.grpcPort);
@@ -89,6 +103,23 @@ public final class Node {
           vertx.close();
           return Future.failedFuture(failure);
         });
+  }
+
+  /** The registry a process's metrics go into; made before its Vert.x instance, which reports into it too. */
+  static PrometheusMeterRegistry newMeterRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+    // Three of Micrometer's JVM meters break Prometheus's naming rules (promtool flags them):
+    // units in milli- and nanoseconds (process_cpu_usage covers the CPU), and a gauge ending in _count.
+    registry.config()
+        .meterFilter(MeterFilter.deny(id -> id.getName().equals("jvm.compilation.time")
+            || id.getName().equals("process.cpu.time")))
+        .meterFilter(new MeterFilter() {
+          @Override
+          public Meter.Id map(Meter.Id id) {
+            return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+          }
+        });
+    return registry;
   }
 
   public int restPort() {
@@ -117,9 +148,26 @@ public final class Node {
     return prometheus;
   }
 
-  /** Stops taking requests, unloads every model and frees its native memory, leaves the cluster. */
-  public Future<Void> close() {
-    return vertx.close().onComplete(closed -> {
+  /**
+   * Reports not ready and keeps serving for the drain time, then stops taking requests, unloads
+   * every model and frees its native memory, and leaves the cluster.
+   */
+  public synchronized Future<Void> close() {
+    if (closing != null) {
+      return closing;
+    }
+    drain.begin();
+    Future<Void> closed;
+    if (drainMillis <= 0) {
+      closed = vertx.close();
+    } else {
+      // Closed from a plain thread: Vert.x cannot close from one of its own event loops.
+      Promise<Void> promise = Promise.promise();
+      CompletableFuture.runAsync(() -> vertx.close().onComplete(promise),
+          CompletableFuture.delayedExecutor(drainMillis, TimeUnit.MILLISECONDS));
+      closed = promise.future();
+    }
+    return closing = closed.onComplete(done -> {
       if (features != null) {
         features.close();
       }

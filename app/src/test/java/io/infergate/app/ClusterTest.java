@@ -206,7 +206,7 @@ class ClusterTest {
 
   static GatewayOptions gateway(String token) {
     return new GatewayOptions("127.0.0.1", 0, 0, 10_000, 1 << 20, 1 << 20, "/monitoring/prometheus/metrics", "test", token,
-        null);
+        null, 0);
   }
 
   static void setTraffic(String policy) throws Exception {

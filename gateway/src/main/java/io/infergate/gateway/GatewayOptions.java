@@ -8,6 +8,7 @@ package io.infergate.gateway;
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
  * @param adminToken bearer token of the admin API, or null to switch it off
  * @param features which model inputs come from the feature store, or null for none
+ * @param shutdownDrainMillis how long the gateways keep serving, reported not ready, before they close
  */
 public record GatewayOptions(
     String host,
@@ -19,5 +20,6 @@ public record GatewayOptions(
     String metricsPath,
     String serverVersion,
     String adminToken,
-    io.infergate.proto.features.FeatureConfig features) {
+    io.infergate.proto.features.FeatureConfig features,
+    long shutdownDrainMillis) {
 }

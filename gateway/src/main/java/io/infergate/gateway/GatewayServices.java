@@ -13,22 +13,26 @@ import io.vertx.core.Vertx;
 /** What every protocol of one gateway verticle shares: routing, dispatch, shadowing and metrics. */
 public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
                               Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
-                              FeatureEnricher features) {
+                              FeatureEnricher features, Drain drain) {
 
   /**
    * @param features the process's feature enricher, or null when no model takes features
    * @param local the servables of this process's worker (none in a gateway-only process)
+   * @param drain whether the process is shutting down
    */
   public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                                       FeatureEnricher features, LocalServables local) {
+                                       FeatureEnricher features, LocalServables local, Drain drain) {
     RequestRouter router = new RequestRouter(registry, prometheus);
     WorkerClient workers = new WorkerClient(vertx, registry, local);
     return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
-        new RequestMetrics(prometheus), prometheus, features);
+        new RequestMetrics(prometheus, registry), prometheus, features, drain);
   }
 
-  /** Ready while this gateway sees the cluster and every known model has an available version. */
+  /**
+   * Ready while this gateway sees the cluster, every known model has an available version, and
+   * the process is not shutting down.
+   */
   public boolean ready() {
-    return registry.isConnected() && registry.snapshot().allModelsReady();
+    return !drain.isDraining() && registry.isConnected() && registry.snapshot().allModelsReady();
   }
 }

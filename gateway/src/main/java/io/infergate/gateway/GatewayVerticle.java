@@ -4,6 +4,7 @@ import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.grpc.GrpcApi;
+import io.infergate.gateway.metrics.EventLoopLag;
 import io.infergate.gateway.rest.RestServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -22,16 +23,19 @@ public final class GatewayVerticle extends VerticleBase {
   private final PrometheusMeterRegistry prometheus;
   private final FeatureEnricher features;
   private final LocalServables local;
+  private final Drain drain;
   private HttpServer server;
   private HttpServer grpc;
 
   /**
    * @param features the process's feature enricher (shared by all gateway verticles), or null
    * @param local the servables of this process's worker, called without the event bus
+   * @param drain whether the process is shutting down (then not ready)
    */
   public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                         FeatureEnricher features, LocalServables local) {
+                         FeatureEnricher features, LocalServables local, Drain drain) {
     this.local = local;
+    this.drain = drain;
     this.options = options;
     this.registry = registry;
     this.prometheus = prometheus;
@@ -40,7 +44,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features, local);
+    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features, local, drain);
+    EventLoopLag.start(vertx, prometheus);
     server = vertx.createHttpServer(new HttpServerOptions()
         .setHost(options.host())
         .setPort(options.restPort())

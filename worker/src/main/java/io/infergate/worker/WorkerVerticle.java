@@ -23,6 +23,7 @@ import io.infergate.worker.batching.BatchScheduler;
 import io.infergate.worker.lifecycle.ModelManager;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.lifecycle.ServableHost;
+import io.infergate.worker.runtime.GpuMetrics;
 import io.infergate.worker.runtime.PreparedCall;
 import io.infergate.worker.runtime.SavedModelServable;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -82,6 +83,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       scheduler = new BatchScheduler(threads, meters);
     }
     manager = new ModelManager(vertx, registry, this, loading, options.loader(), meters);
+    GpuMetrics.start(vertx, loading, meters);
     lastFileConfig = options.modelConfig();
     vertx.eventBus().<ReloadConfigRequest>consumer(Addresses.RELOAD_CONFIG, message -> reload(message.body().getConfig())
         .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()

@@ -6,6 +6,8 @@ import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.infergate.common.config.ConfigException;
+import io.infergate.common.metrics.VertxMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -17,10 +19,11 @@ public final class Clustering {
 
   private Clustering() {}
 
-  public static Future<ClusteredVertx> start(ClusterOptions options, VertxOptions vertxOptions) {
+  /** @param metrics where Vert.x's and the JVM's metrics go */
+  public static Future<ClusteredVertx> start(ClusterOptions options, VertxOptions vertxOptions, MeterRegistry metrics) {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
     vertxOptions.setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
-    return Vertx.builder().with(vertxOptions).withClusterManager(manager).buildClustered()
+    return VertxMetrics.builder(vertxOptions, metrics).withClusterManager(manager).buildClustered()
         .map(vertx -> new ClusteredVertx(vertx, manager));
   }
 

@@ -1,18 +1,25 @@
 package io.infergate.gateway.metrics;
 
+import io.infergate.common.metrics.TfServingMetrics;
+import io.infergate.common.registry.ModelRegistry;
+import io.infergate.common.registry.ModelView;
 import io.infergate.common.status.StatusCode;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Request count and latency by model, version, API and status. Latency is a histogram with
- * buckets dense around the 50 ms target, so P99 can be aggregated across replicas. Tags stay
- * bounded: a model that does not exist is recorded as "unknown", never by the name a client sent.
+ * Request count and latency, twice: Infergate's own histogram by model, version, label, API,
+ * entrypoint and status, with buckets dense around the 50 ms target (so P99 can be aggregated
+ * across replicas), and TF Serving's request_count / request_latency under their names and
+ * labels. Tags stay bounded: a model that does not exist is recorded as "unknown", never by the
+ * name a client sent, and a label is one the model's config defines.
  */
 public final class RequestMetrics {
 
@@ -28,11 +35,15 @@ public final class RequestMetrics {
       Duration.ofSeconds(10), Duration.ofSeconds(30)};
 
   private final MeterRegistry registry;
-  /** One timer per tag set, built once: registering a meter per request costs allocations and a lookup. */
+  private final ModelRegistry models;
+  /** Meters built once per tag set: registering one per request costs allocations and a lookup. */
   private final Map<Tags, Timer> timers = new ConcurrentHashMap<>();
+  private final Map<Tags, Counter> tfCounts = new ConcurrentHashMap<>();
+  private final Map<Tags, DistributionSummary> tfLatencies = new ConcurrentHashMap<>();
 
-  public RequestMetrics(MeterRegistry registry) {
+  public RequestMetrics(MeterRegistry registry, ModelRegistry models) {
     this.registry = registry;
+    this.models = models;
   }
 
   public MeterRegistry registry() {
@@ -42,13 +53,42 @@ public final class RequestMetrics {
   /** Records one finished request; {@code model} and {@code version} must be known servables or UNKNOWN. */
   public void record(String model, String version, String api, String entrypoint, StatusCode status,
                      long startNanos) {
-    Tags tags = Tags.of("model", model, "version", version, "api", api, "entrypoint", entrypoint,
-        "status", status.name());
+    long elapsed = System.nanoTime() - startNanos;
+    Tags tags = Tags.of("model", model, "version", version, "label", label(model, version), "api", api,
+        "entrypoint", entrypoint, "status", status.name());
     timers.computeIfAbsent(tags, t -> Timer.builder(LATENCY)
-            .description("Time from a request's arrival to its response, by model, version, API and status")
+            .description("Time from a request's arrival to its response, by model, version, label, API and status")
             .tags(t)
             .serviceLevelObjectives(BUCKETS)
             .register(registry))
-        .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+        .record(elapsed, TimeUnit.NANOSECONDS);
+    tfCounts.computeIfAbsent(Tags.of("model_name", model, "status", status.name()), t ->
+            Counter.builder(TfServingMetrics.REQUEST_COUNT).description("The number of requests (TF Serving's name)")
+                .tags(t).register(registry))
+        .increment();
+    tfLatencies.computeIfAbsent(Tags.of("model_name", model, "API", api, "entrypoint", entrypoint), t ->
+            TfServingMetrics.micros(registry, TfServingMetrics.REQUEST_LATENCY,
+                "Request latency in microseconds (TF Serving's name and buckets)", t))
+        .record(elapsed / 1_000.0);
+  }
+
+  /** The label the model's config gives the served version, or "" when none does. */
+  private String label(String model, String version) {
+    if (UNKNOWN.equals(version)) {
+      return "";
+    }
+    ModelView view = models.snapshot().models().get(model);
+    if (view == null || view.labels().isEmpty()) {
+      return "";
+    }
+    long number = Long.parseLong(version);
+    String found = "";
+    for (Map.Entry<String, Long> entry : view.labels().entrySet()) {
+      // Lowest label name first, so a version with two labels is always tagged the same way.
+      if (entry.getValue() == number && (found.isEmpty() || entry.getKey().compareTo(found) < 0)) {
+        found = entry.getKey();
+      }
+    }
+    return found;
   }
 }

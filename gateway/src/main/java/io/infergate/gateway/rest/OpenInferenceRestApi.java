@@ -42,6 +42,9 @@ public final class OpenInferenceRestApi {
     router.get("/v2/health/live").handler(endpoints.endpoint("server_live", ctx -> flag("live", true)));
     router.get("/v2/health/ready").handler(endpoints.endpoint("server_ready",
         ctx -> flag("ready", services.ready())));
+    // Plain probe paths for Kubernetes and load balancers; the same answers.
+    router.get("/healthz").handler(endpoints.endpoint("healthz", ctx -> flag("live", true)));
+    router.get("/readyz").handler(endpoints.endpoint("readyz", ctx -> flag("ready", services.ready())));
     router.routeWithRegex(HttpMethod.GET, MODEL + "/ready").handler(endpoints.endpoint("model_ready", this::modelReady));
     router.routeWithRegex(HttpMethod.POST, MODEL + "/infer").handler(endpoints.endpoint("infer", this::infer));
     router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("model_metadata", this::modelMetadata));

@@ -21,9 +21,12 @@ public final class RestServer {
     router.route().method(HttpMethod.POST).method(HttpMethod.PUT)
         .handler(BodyHandler.create(false).setBodyLimit(options.maxRequestBodyBytes()));
     if (options.metricsPath() != null) {
-      router.get(options.metricsPath()).handler(ctx -> ctx.response()
-          .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-          .end(prometheus.scrape()));
+      // TF Serving's path (or the monitoring config's), and the conventional /metrics.
+      for (String path : new java.util.LinkedHashSet<>(java.util.List.of(options.metricsPath(), "/metrics"))) {
+        router.get(path).handler(ctx -> ctx.response()
+            .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+            .end(prometheus.scrape()));
+      }
     }
     new TfServingRestApi(services, endpoints, options.restTimeoutMillis()).mount(router);
     new OpenInferenceRestApi(services, endpoints, options.restTimeoutMillis(), options.serverVersion()).mount(router);

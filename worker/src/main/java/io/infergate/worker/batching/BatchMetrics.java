@@ -1,6 +1,7 @@
 package io.infergate.worker.batching;
 
 import io.infergate.common.ServableId;
+import io.infergate.common.metrics.TfServingMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -11,9 +12,14 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
-/** The batching metrics of one servable, tagged by model and version. */
+/**
+ * The batching metrics of one servable, tagged by model and version, and TF Serving's
+ * batching_session histograms under their names and labels (shared by all servables, as in TF
+ * Serving, so they outlive any one servable).
+ */
 final class BatchMetrics {
 
   private static final double[] SIZES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048};
@@ -34,6 +40,9 @@ final class BatchMetrics {
   final Counter inferences;
   final Counter rejected;
   final Counter expired;
+  private final DistributionSummary tfQueuing;
+  private final DistributionSummary tfInputSize;
+  private final DistributionSummary tfProcessedSize;
 
   private BatchMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
@@ -54,6 +63,13 @@ final class BatchMetrics {
         .description("Requests refused because the queue was full or they were too large").register(registry));
     expired = keep(Counter.builder("infergate.batch.expired").tags(tags)
         .description("Requests dropped unrun because their deadline passed in the queue").register(registry));
+    Tags pool = Tags.of("thread_pool_name", "infergate-batch");
+    tfQueuing = TfServingMetrics.micros(registry, TfServingMetrics.QUEUING_LATENCY,
+        "Microseconds a request waited for its batch (TF Serving's name)", pool);
+    tfInputSize = TfServingMetrics.sizes(registry, TfServingMetrics.INPUT_BATCH_SIZE,
+        "Rows of each request that joined a batch (TF Serving's name)", Tags.empty());
+    tfProcessedSize = TfServingMetrics.sizes(registry, TfServingMetrics.PROCESSED_BATCH_SIZE,
+        "Rows of each batch run, padding included (TF Serving's name)", Tags.empty());
   }
 
   static BatchMetrics of(MeterRegistry registry, ServableId servable) {
@@ -65,11 +81,21 @@ final class BatchMetrics {
         .description("Requests waiting in the batch queue").register(registry));
   }
 
+  /** One request taken from the queue into a batch after waiting {@code waitedNanos}. */
+  void recordTask(long waitedNanos, long rows) {
+    queueWait.record(waitedNanos, TimeUnit.NANOSECONDS);
+    tfQueuing.record(waitedNanos / 1_000.0);
+    tfInputSize.record(rows);
+  }
+
   void recordBatch(int requests, long rows, int paddedRows) {
     executions.increment();
     inferences.increment(requests);
     batchSize.record(paddedRows);
     padding.record(paddedRows - rows);
+    tfProcessedSize.record(paddedRows);
+    TfServingMetrics.sizes(registry, TfServingMetrics.PADDING_SIZE, "Padding rows per batch, by the padded size "
+        + "(TF Serving's name)", Tags.of("execution_batch_size", Integer.toString(paddedRows))).record(paddedRows - rows);
   }
 
   /** Drops this servable's meters once it has unloaded, so tags stay bounded. */

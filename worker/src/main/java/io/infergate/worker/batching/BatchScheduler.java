@@ -141,7 +141,7 @@ public final class BatchScheduler implements AutoCloseable {
     BatchMetrics metrics = queue.metrics;
     List<BatchTask> live = new ArrayList<>(batch.tasks.size());
     for (BatchTask task : batch.tasks) {
-      metrics.queueWait.record(now - task.enqueuedNanos, TimeUnit.NANOSECONDS);
+      metrics.recordTask(now - task.enqueuedNanos, task.rows);
       if (task.deadlineNanos - now < 0) {
         metrics.expired.increment();
         task.result.completeExceptionally(new ServingException(StatusCode.DEADLINE_EXCEEDED,

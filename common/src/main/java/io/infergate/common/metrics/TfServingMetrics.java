@@ -1,0 +1,48 @@
+package io.infergate.common.metrics;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+
+/**
+ * TensorFlow Serving's metric names and buckets, so dashboards built for TF Serving keep working.
+ * TF Serving exports {@code /tensorflow/serving/request_count} as
+ * {@code :tensorflow:serving:request_count}; Prometheus reserves colons for recording rules
+ * (promtool rejects them in exported metrics) and wants counters to end in {@code _total}, so
+ * here the same metric is {@code tensorflow_serving_request_count_total}. Latencies are in
+ * microseconds with TF Serving's buckets (10 µs × 1.8^k, 33 of them).
+ */
+public final class TfServingMetrics {
+
+  public static final String REQUEST_COUNT = "tensorflow.serving.request_count";
+  public static final String REQUEST_LATENCY = "tensorflow.serving.request_latency";
+  public static final String QUEUING_LATENCY = "tensorflow.serving.batching_session.queuing_latency";
+  public static final String INPUT_BATCH_SIZE = "tensorflow.serving.batching_session.input_batch_size";
+  public static final String PROCESSED_BATCH_SIZE = "tensorflow.serving.batching_session.processed_batch_size";
+  public static final String PADDING_SIZE = "tensorflow.serving.batching_session.padding_size";
+
+  private static final double[] MICROS = new double[33];
+  private static final double[] SIZES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
+
+  static {
+    double bound = 10;
+    for (int i = 0; i < MICROS.length; i++) {
+      MICROS[i] = Math.round(bound);
+      bound *= 1.8;
+    }
+  }
+
+  private TfServingMetrics() {}
+
+  /** A latency histogram in microseconds with TF Serving's buckets. */
+  public static DistributionSummary micros(MeterRegistry registry, String name, String description, Tags tags) {
+    return DistributionSummary.builder(name).description(description).tags(tags)
+        .serviceLevelObjectives(MICROS).register(registry);
+  }
+
+  /** A histogram of batch sizes (rows). */
+  public static DistributionSummary sizes(MeterRegistry registry, String name, String description, Tags tags) {
+    return DistributionSummary.builder(name).description(description).tags(tags)
+        .serviceLevelObjectives(SIZES).register(registry);
+  }
+}
