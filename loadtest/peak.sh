@@ -91,7 +91,9 @@ for protocol in ${PROTOCOLS:-rest grpc}; do
     wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
     for level in $rest_levels; do wrk_point infergate-rest "$url" "$level"; done
     rate=$(( $(peak_of infergate-rest) * 8 / 10 ))
-    h2load_point infergate-rest-80pct "$rate" --h1 -c 64 --rps $(( rate / 64 )) -d "$work/rest-body.json" \
+    # HTTP/1.1 carries one request at a time per connection: enough connections that the rate,
+    # not the round trip, limits each one.
+    h2load_point infergate-rest-80pct "$rate" --h1 -c 256 --rps $(( rate / 256 )) -d "$work/rest-body.json" \
       -H content-type:application/json "$url"
     stop_infergate
   else

@@ -71,6 +71,22 @@ class OperationsTest {
   }
 
   @Test
+  void requestMetricsCarryTheLabelOfTheVersionThatAnswered() throws Exception {
+    Path config = Files.writeString(dir.resolve("models.config"), """
+        model_config_list { config {
+          name: "hp" base_path: "%s"
+          model_version_policy { specific { versions: 123 } }
+          version_labels { key: "stable" value: 123 }
+        } }""".formatted(TestModels.tfServing("saved_model_half_plus_two_cpu")));
+    try (TestServer server = TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + config)) {
+      assertThat(server.post("/v1/models/hp/labels/stable:predict", "{\"instances\": [1.0]}").status()).isEqualTo(200);
+      assertThat(server.post("/v1/models/hp:predict", "{\"instances\": [1.0]}").status()).isEqualTo(200);
+      assertThat(server.get("/metrics").body()).contains("infergate_request_latency_seconds_count{api=\"predict\","
+          + "entrypoint=\"REST\",label=\"stable\",model=\"hp\",status=\"OK\",version=\"123\"} 2");
+    }
+  }
+
+  @Test
   void theAlertRulesPassPromtoolAndTheirUnitTests() throws Exception {
     Result check = promtool(null, "check", "rules", MONITORING.resolve("alerts.yml").toString());
     assertThat(check.exitCode()).as(check.output()).isZero();

@@ -185,9 +185,10 @@ class RestApiTest {
     server.post("/v1/models/not_a_model:predict", "{\"instances\": [1]}");
     String metrics = server.get("/monitoring/prometheus/metrics").body();
     assertThat(metrics).contains("infergate_request_latency_seconds_count{api=\"predict\",entrypoint=\"REST\","
-        + "model=\"half_plus_two\",status=\"OK\",version=\"123\"}");
+        + "label=\"\",model=\"half_plus_two\",status=\"OK\",version=\"123\"}");
     assertThat(metrics).contains("infergate_request_latency_seconds_bucket{api=\"predict\",entrypoint=\"REST\","
-        + "model=\"unknown\",status=\"NOT_FOUND\",version=\"unknown\",le=\"0.05\"}");
+        + "label=\"\",model=\"unknown\",status=\"NOT_FOUND\",version=\"unknown\",le=\"0.05\"}");
+    assertThat(metrics).contains("tensorflow_serving_request_count_total{model_name=\"unknown\",status=\"NOT_FOUND\"}");
     assertThat(metrics).doesNotContain("not_a_model");
   }
 }

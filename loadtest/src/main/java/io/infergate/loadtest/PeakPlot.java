@@ -25,10 +25,10 @@ import javax.imageio.ImageIO;
  */
 public final class PeakPlot {
 
-  private static final int WIDTH = 1100;
+  private static final int WIDTH = 1200;
   private static final int HEIGHT = 700;
   private static final int LEFT = 90;
-  private static final int RIGHT = 260;
+  private static final int RIGHT = 330;
   private static final int TOP = 60;
   private static final int BOTTOM = 70;
   private static final Color[] COLOURS = {

@@ -36,10 +36,15 @@ public final class RequestMetrics {
 
   private final MeterRegistry registry;
   private final ModelRegistry models;
-  /** Meters built once per tag set: registering one per request costs allocations and a lookup. */
-  private final Map<Tags, Timer> timers = new ConcurrentHashMap<>();
-  private final Map<Tags, Counter> tfCounts = new ConcurrentHashMap<>();
-  private final Map<Tags, DistributionSummary> tfLatencies = new ConcurrentHashMap<>();
+  /**
+   * The meters of each tag combination, built once: registering meters (or even building their
+   * sorted Tags) per request costs allocations and lookups on the hot path.
+   */
+  private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
+
+  private record Key(String model, String version, String label, String api, String entrypoint, StatusCode status) {}
+
+  private record Meters(Timer latency, Counter tfCount, DistributionSummary tfLatency) {}
 
   public RequestMetrics(MeterRegistry registry, ModelRegistry models) {
     this.registry = registry;
@@ -54,22 +59,26 @@ public final class RequestMetrics {
   public void record(String model, String version, String api, String entrypoint, StatusCode status,
                      long startNanos) {
     long elapsed = System.nanoTime() - startNanos;
-    Tags tags = Tags.of("model", model, "version", version, "label", label(model, version), "api", api,
-        "entrypoint", entrypoint, "status", status.name());
-    timers.computeIfAbsent(tags, t -> Timer.builder(LATENCY)
-            .description("Time from a request's arrival to its response, by model, version, label, API and status")
-            .tags(t)
-            .serviceLevelObjectives(BUCKETS)
-            .register(registry))
-        .record(elapsed, TimeUnit.NANOSECONDS);
-    tfCounts.computeIfAbsent(Tags.of("model_name", model, "status", status.name()), t ->
-            Counter.builder(TfServingMetrics.REQUEST_COUNT).description("The number of requests (TF Serving's name)")
-                .tags(t).register(registry))
-        .increment();
-    tfLatencies.computeIfAbsent(Tags.of("model_name", model, "API", api, "entrypoint", entrypoint), t ->
-            TfServingMetrics.micros(registry, TfServingMetrics.REQUEST_LATENCY,
-                "Request latency in microseconds (TF Serving's name and buckets)", t))
-        .record(elapsed / 1_000.0);
+    Meters meters = this.meters.computeIfAbsent(
+        new Key(model, version, label(model, version), api, entrypoint, status), this::register);
+    meters.latency().record(elapsed, TimeUnit.NANOSECONDS);
+    meters.tfCount().increment();
+    meters.tfLatency().record(elapsed / 1_000.0);
+  }
+
+  private Meters register(Key key) {
+    Timer latency = Timer.builder(LATENCY)
+        .description("Time from a request's arrival to its response, by model, version, label, API and status")
+        .tags("model", key.model(), "version", key.version(), "label", key.label(), "api", key.api(),
+            "entrypoint", key.entrypoint(), "status", key.status().name())
+        .serviceLevelObjectives(BUCKETS)
+        .register(registry);
+    Counter count = Counter.builder(TfServingMetrics.REQUEST_COUNT).description("The number of requests (TF Serving's name)")
+        .tags("model_name", key.model(), "status", key.status().name()).register(registry);
+    DistributionSummary tfLatency = TfServingMetrics.micros(registry, TfServingMetrics.REQUEST_LATENCY,
+        "Request latency in microseconds (TF Serving's name and buckets)",
+        Tags.of("model_name", key.model(), "API", key.api(), "entrypoint", key.entrypoint()));
+    return new Meters(latency, count, tfLatency);
   }
 
   /** The label the model's config gives the served version, or "" when none does. */
