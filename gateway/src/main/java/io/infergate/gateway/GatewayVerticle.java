@@ -50,7 +50,7 @@ public final class GatewayVerticle extends VerticleBase {
         .setHost(options.host())
         .setPort(options.restPort())
         .setCompressionSupported(false));
-    Future<?> rest = server.requestHandler(RestServer.router(vertx, options, services)).listen();
+    Future<?> rest = server.requestHandler(RestServer.handler(vertx, options, services)).listen();
     if (options.grpcPort() == 0) {
       return rest;
     }

@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Wraps every REST endpoint the same way: a thrown or failed status becomes TF Serving's
@@ -37,44 +38,49 @@ final class RestEndpoints {
   }
 
   Handler<RoutingContext> endpoint(String api, Function<RoutingContext, Future<Reply>> work) {
-    return ctx -> {
-      long started = System.nanoTime();
-      Future<Reply> reply;
-      try {
-        reply = work.apply(ctx);
-      } catch (RuntimeException e) {
-        reply = Future.failedFuture(e);
-      }
-      reply.onComplete(result -> {
-        if (result.succeeded()) {
-          Reply ok = result.result();
-          ServableId served = ok.servedBy();
-          if (served != null) {
-            ctx.response().putHeader(MODEL_VERSION, Long.toString(served.version()));
-          }
-          send(ctx.response(), ok.httpStatus(), ok.body());
-          if (served == null) {
-            metrics.record(modelTag(ctx), RequestMetrics.UNKNOWN, api, ENTRYPOINT, StatusCode.OK, started);
-          } else {
-            metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
-          }
-        } else {
-          ServingException status = ServingException.of(result.cause());
-          sendError(ctx.response(), status.code().httpStatus(), status.getMessage());
-          metrics.record(modelTag(ctx), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+    return ctx -> answer(api, ctx.pathParam("model"), ctx.response(), () -> work.apply(ctx));
+  }
+
+  /** Runs one endpoint's work and answers it: the response, or the mapped error, and the metrics. */
+  void answer(String api, String model, HttpServerResponse response, Supplier<Future<Reply>> work) {
+    long started = System.nanoTime();
+    Future<Reply> reply;
+    try {
+      reply = work.get();
+    } catch (RuntimeException e) {
+      reply = Future.failedFuture(e);
+    }
+    reply.onComplete(result -> {
+      if (result.succeeded()) {
+        Reply ok = result.result();
+        ServableId served = ok.servedBy();
+        if (served != null) {
+          response.putHeader(MODEL_VERSION, Long.toString(served.version()));
         }
-      });
-    };
+        send(response, ok.httpStatus(), ok.body());
+        if (served == null) {
+          metrics.record(modelTag(model), RequestMetrics.UNKNOWN, api, ENTRYPOINT, StatusCode.OK, started);
+        } else {
+          metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
+        }
+      } else {
+        ServingException status = ServingException.of(result.cause());
+        sendError(response, status.code().httpStatus(), status.getMessage());
+        metrics.record(modelTag(model), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+      }
+    });
   }
 
   /** The model tag of a request: its model's name if that model exists, never a client's free text. */
-  private String modelTag(RoutingContext ctx) {
-    String model = ctx.pathParam("model");
+  private String modelTag(String model) {
     return model != null && registry.snapshot().model(model).isPresent() ? model : RequestMetrics.UNKNOWN;
   }
 
   static byte[] body(RoutingContext ctx) {
-    Buffer body = ctx.body().buffer();
+    return bytes(ctx.body().buffer());
+  }
+
+  static byte[] bytes(Buffer body) {
     if (body == null || body.length() == 0) {
       throw ServingException.invalidArgument("JSON Parse error: The document is empty");
     }

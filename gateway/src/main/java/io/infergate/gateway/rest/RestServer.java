@@ -3,17 +3,22 @@ package io.infergate.gateway.rest;
 import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.GatewayOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
-/** Builds the REST router: both serving APIs, the metrics endpoint, and JSON errors for everything else. */
+/**
+ * The REST server's request handler: predict's fast path, then the router with both serving
+ * APIs, the metrics endpoint, the admin API, and JSON errors for everything else.
+ */
 public final class RestServer {
 
   private RestServer() {}
 
-  public static Router router(Vertx vertx, GatewayOptions options, GatewayServices services) {
+  public static Handler<HttpServerRequest> handler(Vertx vertx, GatewayOptions options, GatewayServices services) {
     Router router = Router.router(vertx);
     RestEndpoints endpoints = new RestEndpoints(services.registry(), services.metrics());
     PrometheusMeterRegistry prometheus = services.prometheus();
@@ -28,7 +33,8 @@ public final class RestServer {
             .end(prometheus.scrape()));
       }
     }
-    new TfServingRestApi(services, endpoints, options.restTimeoutMillis()).mount(router);
+    TfServingRestApi tfServing = new TfServingRestApi(services, endpoints, options.restTimeoutMillis());
+    tfServing.mount(router);
     new OpenInferenceRestApi(services, endpoints, options.restTimeoutMillis(), options.serverVersion()).mount(router);
     new AdminApi(services.registry(), vertx.eventBus(), endpoints, options.adminToken()).mount(router);
 
@@ -41,6 +47,11 @@ public final class RestServer {
           : ctx.failure() != null ? String.valueOf(ctx.failure().getMessage()) : "Request failed";
       RestEndpoints.sendError(ctx.response(), status, message);
     });
-    return router;
+    PredictFastPath predict = new PredictFastPath(tfServing, endpoints, options.maxRequestBodyBytes());
+    return request -> {
+      if (!predict.handle(request)) {
+        router.handle(request);
+      }
+    };
   }
 }

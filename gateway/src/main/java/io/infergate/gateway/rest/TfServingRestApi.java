@@ -5,6 +5,7 @@ import io.infergate.common.ServableId;
 import io.infergate.common.Signatures;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.json.ExampleJson;
 import io.infergate.gateway.json.PredictJson;
 import io.infergate.gateway.json.ProtoJson;
@@ -23,11 +24,11 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import io.infergate.gateway.features.FeatureEnricher;
 import java.util.Map;
 import java.util.function.BiFunction;
-import org.tensorflow.proto.TensorProto;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.tensorflow.proto.TensorProto;
 
 /** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
 public final class TfServingRestApi {
@@ -55,17 +56,23 @@ public final class TfServingRestApi {
   }
 
   private Future<Reply> predict(RoutingContext ctx) {
+    return predict(ctx.pathParam("model"), selector(ctx), RestEndpoints.body(ctx), ctx.request()::getHeader);
+  }
+
+  /** Predict, whichever way the request arrived (the router or {@link PredictFastPath}). */
+  Future<Reply> predict(String model, VersionSelector selector, byte[] json, UnaryOperator<String> headers) {
     long deadline = deadline();
-    ServableRecord servable = route(ctx);
-    PredictJson.Body body = PredictJson.parse(RestEndpoints.body(ctx));
+    ServableRecord servable = services.router().route(model, selector, headers);
+    PredictJson.Body body = PredictJson.parse(json);
     return withFeatures(servable.id().name(), body, deadline).compose(fetched -> {
       PredictRequest request = body.toRequest(
           PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())).putAllInputs(fetched),
           name -> Signatures.find(servable.signatures(), name));
-      if (selector(ctx) instanceof VersionSelector.Latest) {
+      if (selector instanceof VersionSelector.Latest) {
         services.shadowing().copy(servable.id().name(), request, deadline);
       }
-      return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
+      return services.workers().<PredictResponse>request(servable,
+              () -> services.router().route(model, selector, headers), request, deadline)
           .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
     });
   }
