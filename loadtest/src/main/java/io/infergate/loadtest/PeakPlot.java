@@ -19,7 +19,8 @@ import javax.imageio.ImageIO;
 /**
  * Draws a peak-throughput sweep (the CSV that {@code loadtest/peak.sh} writes) as a PNG:
  * achieved requests per second on x, P50 (solid) and P99 (dashed) latency on y, one colour per
- * target, so each curve shows where latency turns up as the server saturates.
+ * target, points joined in sweep order (rising load), so each curve shows where latency turns
+ * up, and throughput turns back, as the server saturates.
  *
  * <p>Run: {@code java -cp loadtest/target/classes io.infergate.loadtest.PeakPlot sweep.csv sweep.png}
  */
@@ -59,7 +60,6 @@ public final class PeakPlot {
       series.computeIfAbsent(cells[0], k -> new ArrayList<>()).add(new Point(
           Double.parseDouble(cells[2]), Double.parseDouble(cells[3]), Double.parseDouble(cells[4])));
     }
-    series.values().forEach(points -> points.sort((a, b) -> Double.compare(a.rps(), b.rps())));
     return series;
   }
 
