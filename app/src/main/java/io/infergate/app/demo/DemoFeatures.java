@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.StringJoiner;
@@ -24,7 +25,7 @@ public final class DemoFeatures {
   /** ... and for the same features in the cluster's Hazelcast map. */
   public static final String HAZELCAST_CONFIG = "features-hazelcast.config";
   /** The demo feature files, users (hashes) then items (vectors), under the output directory. */
-  public static final java.util.List<String> FILES = java.util.List.of("features/users.csv", "features/items.jsonl");
+  public static final List<String> FILES = List.of("features/users.csv", "features/items.jsonl");
 
   /** Writes {@code users} users and {@code items} items under {@code outDir}; returns the Redis feature config. */
   public static Path write(Path outDir, int users, int items, long seed) throws IOException {

@@ -4,6 +4,7 @@ import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.grpc.health.HealthService;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
@@ -20,7 +21,7 @@ public final class GrpcApi {
   private GrpcApi() {}
 
   /** Prepares each new gRPC connection of the server. */
-  public static void onConnection(io.vertx.core.http.HttpConnection connection) {
+  public static void onConnection(HttpConnection connection) {
     FlushCoalescing.install(connection);
   }
 

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Function;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
@@ -41,7 +42,7 @@ public final class PredictJson {
     }
 
     /** The names of the inputs (and entity id fields) the body carries. */
-    public java.util.Set<String> inputNames() {
+    public Set<String> inputNames() {
       return tensors.keySet();
     }
 
@@ -49,7 +50,7 @@ public final class PredictJson {
      * Takes the named fields out of the body (entity ids for the feature store) and returns each
      * one's value per instance, as text.
      */
-    public Map<String, List<String>> takeFields(java.util.Set<String> names) {
+    public Map<String, List<String>> takeFields(Set<String> names) {
       Map<String, List<String>> values = new LinkedHashMap<>();
       for (String name : names) {
         JsonTensorBuilder field = tensors.remove(name);

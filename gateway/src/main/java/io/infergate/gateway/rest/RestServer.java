@@ -1,14 +1,16 @@
 package io.infergate.gateway.rest;
 
-import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.GatewayServices;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.util.LinkedHashSet;
+import java.util.List;
 
 /**
  * The REST server's request handler: predict's fast path, then the router with both serving
@@ -27,7 +29,7 @@ public final class RestServer {
         .handler(BodyHandler.create(false).setBodyLimit(options.maxRequestBodyBytes()));
     if (options.metricsPath() != null) {
       // TF Serving's path (or the monitoring config's), and the conventional /metrics.
-      for (String path : new java.util.LinkedHashSet<>(java.util.List.of(options.metricsPath(), "/metrics"))) {
+      for (String path : new LinkedHashSet<>(List.of(options.metricsPath(), "/metrics"))) {
         router.get(path).handler(ctx -> ctx.response()
             .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
             .end(prometheus.scrape()));

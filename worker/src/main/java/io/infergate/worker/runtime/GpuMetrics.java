@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +100,7 @@ public final class GpuMetrics {
   }
 
   private void gauge(String name, String description, String index, String model, String unit,
-                     java.util.function.ToDoubleFunction<Reading> value) {
+                     ToDoubleFunction<Reading> value) {
     Gauge.builder(name, latest, map -> value.applyAsDouble(map.get(index)))
         .description(description).baseUnit(unit).tags("gpu", index, "name", model).register(registry);
   }

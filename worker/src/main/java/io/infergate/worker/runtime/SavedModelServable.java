@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Set;
 import java.util.TreeSet;
 import org.tensorflow.Result;
@@ -40,8 +41,8 @@ public final class SavedModelServable implements AutoCloseable {
   private final SavedModelBundle bundle;
   private final SignatureDefMap signatures;
   /** Built once per signature name, not per request. */
-  private final Map<String, List<String>> allOutputs = new java.util.concurrent.ConcurrentHashMap<>();
-  private final Map<String, ModelSpec> servedSpecs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, List<String>> allOutputs = new ConcurrentHashMap<>();
+  private final Map<String, ModelSpec> servedSpecs = new ConcurrentHashMap<>();
 
   private SavedModelServable(ServableId id, SavedModelBundle bundle) {
     this.id = id;
