@@ -4,9 +4,13 @@
 #         and Infergate's REST predict on the demo CTR model (batching on).
 #   gRPC: h2load sweeps concurrent HTTP/2 streams against BaselineGrpcServer (bare vertx-grpc
 #         unary Predict) and Infergate's PredictionService/Predict.
-#   Then an open-loop run at 80 % of each Infergate peak (h2load --rps; --h1 for REST) for its P99.
-# Writes loadtest/results/peak-<stamp>.csv and .png and prints the ratios.
-# Env: DURATION (s per point, 10), WARMUP (s, 45, unreported: the JIT needs it), PROTOCOLS ("rest grpc"),
+#   Both servers run side by side (one idle while the other is measured) and the sweep alternates
+#   between them, point by point, for ROUNDS rounds: each round's ratio compares runs made seconds
+#   apart, and the median over rounds damps the noise of a shared small machine.
+#   Then an open-loop run at 80 % of Infergate's median peak (h2load --rps; --h1 for REST) for its P99.
+# Writes loadtest/results/peak-<stamp>-raw.csv (every point), peak-<stamp>.csv (median per level)
+# and its .png, and prints each round's ratio and the median.
+# Env: ROUNDS (3), DURATION (s per point, 10), WARMUP (s, 45, unreported: the JIT needs it), PROTOCOLS ("rest grpc"),
 #      REST_LEVELS (wrk connections), GRPC_LEVELS (h2load streams per connection, 4 connections),
 #      BATCHING (batching parameters file, loadtest/batching.config), INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
 set -euo pipefail
@@ -16,11 +20,14 @@ for tool in wrk h2load; do
 done
 duration="${DURATION:-10}"
 warmup="${WARMUP:-45}"
-rest_levels="${REST_LEVELS:-4 8 16 32 64 128 256}"
-grpc_levels="${GRPC_LEVELS:-2 4 16 32 64 128}"
+rest_levels="${REST_LEVELS:-16 64 128 256}"
+grpc_levels="${GRPC_LEVELS:-4 16 64 128}"
+rounds="${ROUNDS:-3}"
+round=0
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
-csv="loadtest/results/peak-$stamp.csv"
+csv="loadtest/results/peak-$stamp-raw.csv"
+medians="loadtest/results/peak-$stamp.csv"
 work=$(mktemp -d)
 cp="loadtest/target/classes:loadtest/target/lib/*"
 body=$(tr -d '\n' < loadtest/ctr-request.json)
@@ -31,7 +38,7 @@ wrk.headers["Content-Type"] = "application/json"
 LUA
 printf '%s' "$body" > "$work/rest-body.json"
 java -cp "$cp" io.infergate.loadtest.GrpcRequestFile "$work/grpc-body.bin"
-echo "target,level,requests_per_s,p50_ms,p99_ms,errors" > "$csv"
+echo "target,level,requests_per_s,p50_ms,p99_ms,errors,round" > "$csv"
 
 # to_ms VALUE: wrk's "1.25ms" / "830.00us" / "1.02s" in milliseconds.
 to_ms() {
@@ -47,7 +54,7 @@ wrk_point() {
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<< "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<< "$out")")
   errors=$(awk '/Non-2xx/ {s += $NF} /Socket errors/ {gsub(",", ""); s += $4 + $6 + $8 + $10} END {print s + 0}' <<< "$out")
-  echo "$1,$3,$rps,$p50,$p99,$errors" | tee -a "$csv"
+  echo "$1,$3,$rps,$p50,$p99,$errors,$round" | tee -a "$csv"
 }
 
 # h2load_point TARGET LEVEL ARGS...: one run; percentiles from h2load's per-request log.
@@ -61,7 +68,7 @@ h2load_point() {
   errors=$(awk '/^requests:/ {print $10 + $12}' <<< "$out")
   read -r p50 p99 < <(awk '{print $3}' "$work/h2load.log" | sort -n |
     awk '{a[NR] = $1} END {printf "%.3f %.3f\n", a[int(NR * 0.50) + 1] / 1000, a[int(NR * 0.99) + 1] / 1000}')
-  echo "$target,$level,$rps,$p50,$p99,$errors" | tee -a "$csv"
+  echo "$target,$level,$rps,$p50,$p99,$errors,$round" | tee -a "$csv"
 }
 
 grpc_args() {
@@ -69,8 +76,13 @@ grpc_args() {
     -H content-type:application/grpc -H te:trailers"
 }
 
-peak_of() {
-  awk -F, -v t="$1" '$1 == t && $3 > m {m = $3} END {printf "%.0f", m}' "$csv"
+# round_peaks TARGET: the target's highest throughput in each round, one per line.
+round_peaks() {
+  awk -F, -v t="$1" '$1 == t && $7 > 0 && $3 > m[$7] {m[$7] = $3} END {for (r in m) print r, m[r]}' "$csv" | sort
+}
+
+median() {
+  sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'
 }
 
 start_java() {
@@ -82,47 +94,68 @@ start_java() {
 for protocol in ${PROTOCOLS:-rest grpc}; do
   if [[ $protocol == rest ]]; then
     start_java io.infergate.loadtest.BaselineServer 8601
-    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/ > /dev/null
-    for level in $rest_levels; do wrk_point baseline-rest http://127.0.0.1:8601/ "$level"; done
-    kill $baseline; wait $baseline 2>/dev/null || true
-    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
+    start_infergate peak 8701 --port=0 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
       ${INFERGATE_FLAGS:-}
+    trap 'kill $server $baseline 2>/dev/null || true' EXIT
     url=http://127.0.0.1:8701/v1/models/ctr:predict
+    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/ > /dev/null
     wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
-    for level in $rest_levels; do wrk_point infergate-rest "$url" "$level"; done
-    rate=$(( $(peak_of infergate-rest) * 8 / 10 ))
+    for round in $(seq 1 "$rounds"); do
+      for level in $rest_levels; do
+        wrk_point baseline-rest http://127.0.0.1:8601/ "$level"
+        wrk_point infergate-rest "$url" "$level"
+      done
+    done
+    round=0
+    rate=$(round_peaks infergate-rest | awk '{print $2}' | median | awk '{printf "%d", $1 * 0.8}')
     # HTTP/1.1 carries one request at a time per connection: enough connections that the rate,
     # not the round trip, limits each one.
     h2load_point infergate-rest-80pct "$rate" --h1 -c 256 --rps $(( rate / 256 )) -d "$work/rest-body.json" \
       -H content-type:application/json "$url"
-    stop_infergate
   else
     start_java io.infergate.loadtest.BaselineGrpcServer 8600
-    h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
-    for level in $grpc_levels; do h2load_point baseline-grpc $(( level * 4 )) $(grpc_args 8600) -c 4 -m "$level"; done
-    kill $baseline; wait $baseline 2>/dev/null || true
     start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
       ${INFERGATE_FLAGS:-}
+    trap 'kill $server $baseline 2>/dev/null || true' EXIT
+    h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
     h2load $(grpc_args 8700) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
-    for level in $grpc_levels; do h2load_point infergate-grpc $(( level * 4 )) $(grpc_args 8700) -c 4 -m "$level"; done
-    rate=$(( $(peak_of infergate-grpc) * 8 / 10 ))
+    for round in $(seq 1 "$rounds"); do
+      for level in $grpc_levels; do
+        h2load_point baseline-grpc $(( level * 4 )) $(grpc_args 8600) -c 4 -m "$level"
+        h2load_point infergate-grpc $(( level * 4 )) $(grpc_args 8700) -c 4 -m "$level"
+      done
+    done
+    round=0
+    rate=$(round_peaks infergate-grpc | awk '{print $2}' | median | awk '{printf "%d", $1 * 0.8}')
     h2load_point infergate-grpc-80pct "$rate" $(grpc_args 8700) -c 4 -m 64 --rps $(( rate / 4 ))
     # gRPC errors travel in trailers, which h2load does not read: count them from Infergate's metrics.
     failed=$(curl -s http://127.0.0.1:8701/monitoring/prometheus/metrics |
       awk '/^infergate_request_latency_seconds_count/ && /entrypoint="GRPC"/ && !/status="OK"/ {s += $NF} END {print s + 0}')
     echo "# infergate gRPC requests answered with a non-OK status during the run: $failed"
-    stop_infergate
   fi
+  stop_infergate
+  kill $baseline; wait $baseline 2>/dev/null || true
 done
-java -cp "$cp" io.infergate.loadtest.PeakPlot "$csv" "${csv%.csv}.png"
+# The plotted CSV: per target and level, the median of the rounds.
+awk -F, 'NR > 1 {key = $1 "," $2; n[key]++; rps[key, n[key]] = $3; p50[key, n[key]] = $4; p99[key, n[key]] = $5;
+    if (!(key in seen)) {seen[key] = 1; order[++k] = key}}
+  function med(arr, key, cnt,    i, j, t, v) {
+    for (i = 1; i <= cnt; i++) v[i] = arr[key, i]
+    for (i = 1; i <= cnt; i++) for (j = i + 1; j <= cnt; j++) if (v[j] + 0 < v[i] + 0) {t = v[i]; v[i] = v[j]; v[j] = t}
+    return cnt % 2 ? v[(cnt + 1) / 2] : (v[cnt / 2] + v[cnt / 2 + 1]) / 2 }
+  BEGIN {print "target,level,requests_per_s,p50_ms,p99_ms"}
+  END {for (i = 1; i <= k; i++) {key = order[i]; c = n[key];
+    printf "%s,%.1f,%.3f,%.3f\n", key, med(rps, key, c), med(p50, key, c), med(p99, key, c)}}' "$csv" > "$medians"
+java -cp "$cp" io.infergate.loadtest.PeakPlot "$medians" "${medians%.csv}.png"
 echo
 for protocol in ${PROTOCOLS:-rest grpc}; do
-  base=$(peak_of "baseline-$protocol")
-  ours=$(peak_of "infergate-$protocol")
   p99=$(awk -F, -v t="infergate-$protocol-80pct" '$1 == t {print $5}' "$csv")
-  awk -v p="$protocol" -v b="$base" -v o="$ours" -v q="$p99" 'BEGIN {
-    printf "%s: Infergate peak %d req/s = %.0f%% of the bare Vert.x endpoint (%d req/s); P99 at 80%% of peak: %s ms\n",
-      p, o, 100 * o / b, b, q }'
+  join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") | awk -v p="$protocol" '{
+    printf "%s round %d: Infergate %d req/s, bare Vert.x %d req/s: %.0f%%\n", p, $1, $3, $2, 100 * $3 / $2 }'
+  ratio=$(join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") |
+    awk '{print 100 * $3 / $2}' | median)
+  printf "%s: median share %.0f%% of the bare Vert.x endpoint; P99 at 80%% of Infergate's median peak: %s ms\n" \
+    "$protocol" "$ratio" "$p99"
 done
-echo "CSV: $csv  plot: ${csv%.csv}.png"
+echo "CSV: $csv (every point), $medians (medians)  plot: ${medians%.csv}.png"
 rm -rf "$work"
