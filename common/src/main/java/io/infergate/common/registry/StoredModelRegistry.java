@@ -104,8 +104,13 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     }
   }
 
-  /** Builds a new snapshot from the maps; implementations call it when the maps change. */
-  protected final void rebuild() {
+  /**
+   * Builds a new snapshot from the maps; implementations call it when the maps change.
+   * Serialised: Hazelcast delivers entry events on several threads, and an unserialised rebuild
+   * that read the maps before a change could publish its snapshot after the rebuild that saw the
+   * change, leaving a stale view (a version unloaded everywhere still listed) until the next change.
+   */
+  protected final synchronized void rebuild() {
     Map<String, ModelEntry> entries = new HashMap<>();
     models().forEach((name, bytes) -> entries.put(name, parse(bytes, ModelEntry.getDefaultInstance())));
     Map<String, Map<Long, List<ServableEntry>>> grouped = new HashMap<>();
