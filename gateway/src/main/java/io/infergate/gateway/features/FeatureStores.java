@@ -28,7 +28,8 @@ public final class FeatureStores {
    * @param cluster this process's cluster member, or null for a single-process server
    */
   public static FeatureEnricher open(Vertx vertx, FeatureConfig config, HazelcastInstance cluster, MeterRegistry meters) {
-    FeatureStore store = config.hasRedis() ? redis(vertx, config.getRedis(), meters) : hazelcast(vertx, config, cluster);
+    FeatureStore store = config.hasRedis() ? redis(vertx, config.getRedis(), timeoutMillis(config), meters)
+        : hazelcast(vertx, config, cluster);
     try {
       return new FeatureEnricher(config, store, meters);
     } catch (RuntimeException e) {
@@ -43,9 +44,8 @@ public final class FeatureStores {
     return configured > 0 ? configured : DEFAULT_TIMEOUT_MS;
   }
 
-  private static FeatureStore redis(Vertx vertx, RedisConfig config, MeterRegistry meters) {
-    RedisFeatureStore redis = new RedisFeatureStore(vertx, config.getUri(),
-        Duration.ofMillis(config.getTimeoutMs() > 0 ? config.getTimeoutMs() : DEFAULT_TIMEOUT_MS));
+  private static FeatureStore redis(Vertx vertx, RedisConfig config, long timeoutMillis, MeterRegistry meters) {
+    RedisFeatureStore redis = new RedisFeatureStore(vertx, config.getUri(), Duration.ofMillis(timeoutMillis));
     if (!config.hasNearCache() || config.getNearCache().getMaxEntries() <= 0) {
       return redis;
     }

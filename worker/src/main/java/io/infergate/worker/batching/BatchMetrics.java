@@ -12,6 +12,8 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -43,6 +45,8 @@ final class BatchMetrics {
   private final DistributionSummary tfQueuing;
   private final DistributionSummary tfInputSize;
   private final DistributionSummary tfProcessedSize;
+  /** By padded size, which max_batch_size bounds; built once per size, not per batch. */
+  private final Map<Integer, DistributionSummary> tfPadding = new ConcurrentHashMap<>();
 
   private BatchMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
@@ -94,8 +98,9 @@ final class BatchMetrics {
     batchSize.record(paddedRows);
     padding.record(paddedRows - rows);
     tfProcessedSize.record(paddedRows);
-    TfServingMetrics.sizes(registry, TfServingMetrics.PADDING_SIZE, "Padding rows per batch, by the padded size "
-        + "(TF Serving's name)", Tags.of("execution_batch_size", Integer.toString(paddedRows))).record(paddedRows - rows);
+    tfPadding.computeIfAbsent(paddedRows, size -> TfServingMetrics.sizes(registry, TfServingMetrics.PADDING_SIZE,
+        "Padding rows per batch, by the padded size (TF Serving's name)",
+        Tags.of("execution_batch_size", Integer.toString(size)))).record(paddedRows - rows);
   }
 
   /** Drops this servable's meters once it has unloaded, so tags stay bounded. */

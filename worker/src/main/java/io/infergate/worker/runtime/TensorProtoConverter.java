@@ -2,6 +2,7 @@ package io.infergate.worker.runtime;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import java.nio.ByteBuffer;
 import java.util.List;
 import org.tensorflow.RawTensor;
 import org.tensorflow.Tensor;
@@ -17,7 +18,8 @@ import org.tensorflow.types.TString;
 /**
  * Converts between {@link TensorProto} (the wire form every protocol decodes into) and native
  * TF tensors. Numeric data travels as little-endian {@code tensor_content}, which is also the
- * host layout of a native tensor, so it is copied once in and once out.
+ * host layout of a native tensor, so it is copied once in (straight from the proto's bytes) and
+ * once out.
  */
 public final class TensorProtoConverter {
 
@@ -30,8 +32,10 @@ public final class TensorProtoConverter {
     if (canonical.getDtype() == DataType.DT_STRING) {
       return stringTensor(canonical.getStringValList(), shape);
     }
-    byte[] bytes = canonical.getTensorContent().toByteArray();
-    return Tensor.of(DataTypes.tensorType(canonical.getDtype()), shape, DataBuffers.of(bytes, true, false));
+    // A view of tensor_content, not a byte[] copy: the native tensor's own copy is the only one.
+    // slice(): a ByteString cut from a larger one (a batch's slice) starts mid-array.
+    ByteBuffer content = canonical.getTensorContent().asReadOnlyByteBuffer().slice();
+    return Tensor.of(DataTypes.tensorType(canonical.getDtype()), shape, DataBuffers.of(content));
   }
 
   /** Copies a native tensor out into a proto: numbers as tensor_content, strings as string_val. */
