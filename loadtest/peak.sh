@@ -10,19 +10,20 @@
 #   Then an open-loop run at 80 % of Infergate's median peak (h2load --rps; --h1 for REST) for its P99.
 # Writes loadtest/results/peak-<stamp>-raw.csv (every point), peak-<stamp>.csv (median per level)
 # and its .png, and prints each round's ratio and the median.
-# Env: ROUNDS (3), DURATION (s per point, 10), WARMUP (s, 45, unreported: the JIT needs it), PROTOCOLS ("rest grpc"),
+# Env: ROUNDS (5), DURATION (s per point, 10), WARMUP (s, 90, unreported: the JIT settles after 60-90 s under load
+#      on 2 cores), PROTOCOLS ("rest grpc"),
 #      REST_LEVELS (wrk connections), GRPC_LEVELS (h2load streams per connection, 4 connections),
-#      BATCHING (batching parameters file, loadtest/batching.config), INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
+#      BATCHING (batching parameters file, loadtest/peak-batching.config), INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 for tool in wrk h2load; do
   command -v $tool > /dev/null || { echo "$tool is missing: apt-get install wrk nghttp2-client" >&2; exit 1; }
 done
 duration="${DURATION:-10}"
-warmup="${WARMUP:-45}"
-rest_levels="${REST_LEVELS:-16 64 128 256}"
-grpc_levels="${GRPC_LEVELS:-4 16 64 128}"
-rounds="${ROUNDS:-3}"
+warmup="${WARMUP:-90}"
+rest_levels="${REST_LEVELS:-64 128 256}"
+grpc_levels="${GRPC_LEVELS:-16 64 128}"
+rounds="${ROUNDS:-5}"
 round=0
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
@@ -94,7 +95,7 @@ start_java() {
 for protocol in ${PROTOCOLS:-rest grpc}; do
   if [[ $protocol == rest ]]; then
     start_java io.infergate.loadtest.BaselineServer 8601
-    start_infergate peak 8701 --port=0 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
+    start_infergate peak 8701 --port=0 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/peak-batching.config}" \
       ${INFERGATE_FLAGS:-}
     trap 'kill $server $baseline 2>/dev/null || true' EXIT
     url=http://127.0.0.1:8701/v1/models/ctr:predict
@@ -114,7 +115,7 @@ for protocol in ${PROTOCOLS:-rest grpc}; do
       -H content-type:application/json "$url"
   else
     start_java io.infergate.loadtest.BaselineGrpcServer 8600
-    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/batching.config}" \
+    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/peak-batching.config}" \
       ${INFERGATE_FLAGS:-}
     trap 'kill $server $baseline 2>/dev/null || true' EXIT
     h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1

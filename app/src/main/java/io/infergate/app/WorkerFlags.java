@@ -22,6 +22,9 @@ import picocli.CommandLine.Option;
  */
 final class WorkerFlags {
 
+  /** TensorFlow's inter-op setting for "run each op on the thread that called Session.run". */
+  private static final int IN_CALLING_THREAD = -1;
+
   @Option(names = "--model_name", defaultValue = "${env:INFERGATE_MODEL_NAME:-default}",
       description = "Name of the model in single-model mode. Default: ${DEFAULT-VALUE}")
   String modelName;
@@ -57,7 +60,8 @@ final class WorkerFlags {
   int intraOpParallelism;
 
   @Option(names = "--tensorflow_inter_op_parallelism", defaultValue = "${env:INFERGATE_TENSORFLOW_INTER_OP_PARALLELISM:-0}",
-      description = "Threads for independent ops; 0 = as many as intra-op, -1 = the calling thread. Default: ${DEFAULT-VALUE}")
+      description = "Threads for independent ops, one pool for the process; 0 or -1 = each run executes its ops on "
+          + "its own (batch or inference) thread. Default: ${DEFAULT-VALUE}")
   int interOpParallelism;
 
   @Option(names = "--enable_batching", arity = "0..1", fallbackValue = "true",
@@ -142,14 +146,16 @@ final class WorkerFlags {
       BatchConfig.of(batching, GatewayFlags.CORES); // fails fast on bad parameters
     }
     int inferenceThreads = numInferenceThreads == 0 ? GatewayFlags.CORES : numInferenceThreads;
-    // TF's pools are shared by every run of a session: with as many runs at once as there are
+    // TF's pools are shared by every run in the process: with as many runs at once as there are
     // cores, TF's default of all cores per pool oversubscribes them (measured: 1.6x fewer
-    // requests per second on 2 cores). Each concurrent run gets its share of the cores instead.
+    // requests per second on 2 cores). Each concurrent run gets its share of the cores for an
+    // op's work, and executes its ops on its own thread: a shared inter-op pool of that share
+    // (one thread on 2 cores) made concurrent runs queue for it, and every op cost a hand-off.
     int concurrentRuns = batching != null ? BatchConfig.of(batching, GatewayFlags.CORES).numBatchThreads() : inferenceThreads;
     int share = Math.max(1, GatewayFlags.CORES / concurrentRuns);
     ConfigProto session = ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(intraOpParallelism == 0 ? share : intraOpParallelism)
-        .setInterOpParallelismThreads(interOpParallelism == 0 ? share : interOpParallelism)
+        .setInterOpParallelismThreads(interOpParallelism == 0 ? IN_CALLING_THREAD : interOpParallelism)
         .setGpuOptions(GPUOptions.newBuilder()
             .setPerProcessGpuMemoryFraction(gpuMemoryFraction)
             .setAllowGrowth(gpuAllowGrowth)

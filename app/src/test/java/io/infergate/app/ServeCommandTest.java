@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
+import org.tensorflow.proto.ConfigProto;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -49,6 +50,22 @@ class ServeCommandTest {
     }
     assertThat(code).isEqualTo(exitCode);
     assertThat(err.toString(StandardCharsets.UTF_8)).contains(message);
+  }
+
+  /** TF's pools are per process: each concurrent run gets its share of the cores and runs its ops itself. */
+  @Test
+  void sizesTensorFlowThreadsForTheRunsThatExecuteAtOnce() throws Exception {
+    String base = TestModels.tfServing("saved_model_half_plus_two_cpu").toString();
+    Path batching = Files.writeString(dir.resolve("batching.config"), "num_batch_threads { value: 2 }");
+    ConfigProto defaults = TestServer.options("--model_base_path=" + base, "--enable_batching",
+        "--batching_parameters_file=" + batching).worker().loader().session().config();
+    assertThat(defaults.getIntraOpParallelismThreads()).isEqualTo(Math.max(1, GatewayFlags.CORES / 2));
+    assertThat(defaults.getInterOpParallelismThreads()).isEqualTo(-1);
+
+    ConfigProto chosen = TestServer.options("--model_base_path=" + base, "--tensorflow_intra_op_parallelism=3",
+        "--tensorflow_inter_op_parallelism=4").worker().loader().session().config();
+    assertThat(chosen.getIntraOpParallelismThreads()).isEqualTo(3);
+    assertThat(chosen.getInterOpParallelismThreads()).isEqualTo(4);
   }
 
   @Test
