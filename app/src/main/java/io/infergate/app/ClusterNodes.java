@@ -6,8 +6,8 @@ import io.infergate.common.cluster.Clustering;
 import io.infergate.common.registry.HazelcastModelRegistry;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.worker.WorkerOptions;
-import io.vertx.core.Future;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.VertxOptions;
 
 /** Starts a gateway or worker process as a member of the cluster, with the registry in Hazelcast. */

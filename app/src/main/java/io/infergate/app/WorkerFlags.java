@@ -140,18 +140,19 @@ final class WorkerFlags {
       throw new ConfigException("--batching_parameters_file needs --enable_batching");
     }
     BatchingParameters batching = null;
+    int inferenceThreads = numInferenceThreads == 0 ? GatewayFlags.CORES : numInferenceThreads;
+    int concurrentRuns = inferenceThreads;
     if (enableBatching) {
       batching = batchingParametersFile == null ? BatchingParameters.getDefaultInstance()
           : TextProtoFiles.read(batchingParametersFile, BatchingParameters.getDefaultInstance());
-      BatchConfig.of(batching, GatewayFlags.CORES); // fails fast on bad parameters
+      // BatchConfig.of also fails fast on bad parameters.
+      concurrentRuns = BatchConfig.of(batching, GatewayFlags.CORES).numBatchThreads();
     }
-    int inferenceThreads = numInferenceThreads == 0 ? GatewayFlags.CORES : numInferenceThreads;
-    // TF's pools are shared by every run in the process: with as many runs at once as there are
-    // cores, TF's default of all cores per pool oversubscribes them (measured: 1.6x fewer
-    // requests per second on 2 cores). Each concurrent run gets its share of the cores for an
-    // op's work, and executes its ops on its own thread: a shared inter-op pool of that share
-    // (one thread on 2 cores) made concurrent runs queue for it, and every op cost a hand-off.
-    int concurrentRuns = batching != null ? BatchConfig.of(batching, GatewayFlags.CORES).numBatchThreads() : inferenceThreads;
+    // TF's thread pools are one per process, shared by every run. With as many runs at once as
+    // there are cores, TF's default of all cores per pool oversubscribed them (measured: 1.6x
+    // fewer requests per second on 2 cores), so the intra-op pool gets the cores divided by the
+    // runs at once, and each run executes its ops on its own thread: an inter-op pool of that
+    // size (one thread on 2 cores) made concurrent runs queue for it, and every op cost a hand-off.
     int share = Math.max(1, GatewayFlags.CORES / concurrentRuns);
     ConfigProto session = ConfigProto.newBuilder()
         .setIntraOpParallelismThreads(intraOpParallelism == 0 ? share : intraOpParallelism)

@@ -29,7 +29,7 @@ public final class GrpcApi {
     GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
         .setMaxMessageSize(options.grpcMaxMessageBytes())
         .setScheduleDeadlineAutomatically(false));
-    UnaryCalls calls = new UnaryCalls(services.registry(), services.metrics(), options.restTimeoutMillis());
+    UnaryCalls calls = new UnaryCalls(services.metrics(), options.restTimeoutMillis());
     TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls);
     OpenInferenceGrpc openInference = new OpenInferenceGrpc(services, calls, options.serverVersion());
     Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(services.ready());

@@ -2,7 +2,6 @@ package io.infergate.gateway.grpc;
 
 import com.google.protobuf.Message;
 import io.infergate.common.ServableId;
-import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.metrics.RequestMetrics;
@@ -26,12 +25,10 @@ final class UnaryCalls {
 
   static final String ENTRYPOINT = "GRPC";
 
-  private final ModelRegistry registry;
   private final RequestMetrics metrics;
   private final long defaultTimeoutMillis;
 
-  UnaryCalls(ModelRegistry registry, RequestMetrics metrics, long defaultTimeoutMillis) {
-    this.registry = registry;
+  UnaryCalls(RequestMetrics metrics, long defaultTimeoutMillis) {
     this.metrics = metrics;
     this.defaultTimeoutMillis = defaultTimeoutMillis;
   }
@@ -74,26 +71,16 @@ final class UnaryCalls {
         answer.onComplete(result -> {
           if (result.succeeded()) {
             request.response().end(result.result().response());
-            ServableId served = result.result().servedBy();
-            if (served == null) {
-              metrics.record(modelTag(modelOf.apply(message)), RequestMetrics.UNKNOWN, api, ENTRYPOINT,
-                  StatusCode.OK, started);
-            } else {
-              metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
-            }
+            metrics.record(result.result().servedBy(), modelOf.apply(message), api, ENTRYPOINT, StatusCode.OK,
+                started);
           } else {
             ServingException status = ServingException.of(result.cause());
             request.response().status(GrpcStatus.valueOf(status.code().number()))
                 .statusMessage(status.getMessage()).end();
-            metrics.record(modelTag(modelOf.apply(message)), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(),
-                started);
+            metrics.record(null, modelOf.apply(message), api, ENTRYPOINT, status.code(), started);
           }
         });
       });
     };
-  }
-
-  private String modelTag(String model) {
-    return model != null && registry.snapshot().model(model).isPresent() ? model : RequestMetrics.UNKNOWN;
   }
 }

@@ -1,5 +1,6 @@
 package io.infergate.gateway.metrics;
 
+import io.infergate.common.ServableId;
 import io.infergate.common.metrics.TfServingMetrics;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
@@ -25,6 +26,7 @@ public final class RequestMetrics {
 
   public static final String LATENCY = "infergate.request.latency";
   public static final String UNKNOWN = "unknown";
+  private static final long NO_VERSION = -1;
 
   private static final Duration[] BUCKETS = {
       Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(3),
@@ -42,7 +44,8 @@ public final class RequestMetrics {
    */
   private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
 
-  private record Key(String model, String version, String label, String api, String entrypoint, StatusCode status) {}
+  /** {@code version} is {@link #NO_VERSION} when no servable answered. */
+  private record Key(String model, long version, String label, String api, String entrypoint, StatusCode status) {}
 
   private record Meters(Timer latency, Counter tfCount, DistributionSummary tfLatency) {}
 
@@ -55,12 +58,20 @@ public final class RequestMetrics {
     return registry;
   }
 
-  /** Records one finished request; {@code model} and {@code version} must be known servables or UNKNOWN. */
-  public void record(String model, String version, String api, String entrypoint, StatusCode status,
+  /**
+   * Records one finished request: by the servable that answered it, or, when none did, by the
+   * model it named if that model exists ("unknown" otherwise, never a client's free text).
+   *
+   * @param served the servable that answered, or null (a failure, or an answer from no servable)
+   * @param requestedModel the model the request named, or null
+   */
+  public void record(ServableId served, String requestedModel, String api, String entrypoint, StatusCode status,
                      long startNanos) {
     long elapsed = System.nanoTime() - startNanos;
-    Meters meters = this.meters.computeIfAbsent(
-        new Key(model, version, label(model, version), api, entrypoint, status), this::register);
+    Key key = served != null
+        ? new Key(served.name(), served.version(), label(served), api, entrypoint, status)
+        : new Key(knownModel(requestedModel), NO_VERSION, "", api, entrypoint, status);
+    Meters meters = this.meters.computeIfAbsent(key, this::register);
     meters.latency().record(elapsed, TimeUnit.NANOSECONDS);
     meters.tfCount().increment();
     meters.tfLatency().record(elapsed / 1_000.0);
@@ -69,7 +80,7 @@ public final class RequestMetrics {
   private Meters register(Key key) {
     Timer latency = Timer.builder(LATENCY)
         .description("Time from a request's arrival to its response, by model, version, label, API and status")
-        .tags("model", key.model(), "version", key.version(), "label", key.label(), "api", key.api(),
+        .tags("model", key.model(), "version", key.version() == NO_VERSION ? UNKNOWN : Long.toString(key.version()), "label", key.label(), "api", key.api(),
             "entrypoint", key.entrypoint(), "status", key.status().name())
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
@@ -81,20 +92,20 @@ public final class RequestMetrics {
     return new Meters(latency, count, tfLatency);
   }
 
+  private String knownModel(String model) {
+    return model != null && models.snapshot().model(model).isPresent() ? model : UNKNOWN;
+  }
+
   /** The label the model's config gives the served version, or "" when none does. */
-  private String label(String model, String version) {
-    if (UNKNOWN.equals(version)) {
-      return "";
-    }
-    ModelView view = models.snapshot().models().get(model);
+  private String label(ServableId served) {
+    ModelView view = models.snapshot().models().get(served.name());
     if (view == null || view.labels().isEmpty()) {
       return "";
     }
-    long number = Long.parseLong(version);
     String found = "";
     for (Map.Entry<String, Long> entry : view.labels().entrySet()) {
       // Lowest label name first, so a version with two labels is always tagged the same way.
-      if (entry.getValue() == number && (found.isEmpty() || entry.getKey().compareTo(found) < 0)) {
+      if (entry.getValue() == served.version() && (found.isEmpty() || entry.getKey().compareTo(found) < 0)) {
         found = entry.getKey();
       }
     }

@@ -1,7 +1,6 @@
 package io.infergate.gateway.rest;
 
 import io.infergate.common.ServableId;
-import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.json.JsonCodec;
@@ -29,11 +28,9 @@ final class RestEndpoints {
   private static final CharSequence MODEL_VERSION = HttpHeaders.createOptimized(MODEL_VERSION_HEADER);
   private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
 
-  private final ModelRegistry registry;
   private final RequestMetrics metrics;
 
-  RestEndpoints(ModelRegistry registry, RequestMetrics metrics) {
-    this.registry = registry;
+  RestEndpoints(RequestMetrics metrics) {
     this.metrics = metrics;
   }
 
@@ -58,22 +55,13 @@ final class RestEndpoints {
           response.putHeader(MODEL_VERSION, Long.toString(served.version()));
         }
         send(response, ok.httpStatus(), ok.body());
-        if (served == null) {
-          metrics.record(modelTag(model), RequestMetrics.UNKNOWN, api, ENTRYPOINT, StatusCode.OK, started);
-        } else {
-          metrics.record(served.name(), Long.toString(served.version()), api, ENTRYPOINT, StatusCode.OK, started);
-        }
+        metrics.record(served, model, api, ENTRYPOINT, StatusCode.OK, started);
       } else {
         ServingException status = ServingException.of(result.cause());
         sendError(response, status.code().httpStatus(), status.getMessage());
-        metrics.record(modelTag(model), RequestMetrics.UNKNOWN, api, ENTRYPOINT, status.code(), started);
+        metrics.record(null, model, api, ENTRYPOINT, status.code(), started);
       }
     });
-  }
-
-  /** The model tag of a request: its model's name if that model exists, never a client's free text. */
-  private String modelTag(String model) {
-    return model != null && registry.snapshot().model(model).isPresent() ? model : RequestMetrics.UNKNOWN;
   }
 
   static byte[] body(RoutingContext ctx) {

@@ -22,7 +22,7 @@ public final class RestServer {
 
   public static Handler<HttpServerRequest> handler(Vertx vertx, GatewayOptions options, GatewayServices services) {
     Router router = Router.router(vertx);
-    RestEndpoints endpoints = new RestEndpoints(services.registry(), services.metrics());
+    RestEndpoints endpoints = new RestEndpoints(services.metrics());
     PrometheusMeterRegistry prometheus = services.prometheus();
 
     router.route().method(HttpMethod.POST).method(HttpMethod.PUT)

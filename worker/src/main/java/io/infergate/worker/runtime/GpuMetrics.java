@@ -52,9 +52,14 @@ public final class GpuMetrics {
 
   private static List<Reading> query() throws IOException, InterruptedException {
     Process process = new ProcessBuilder(COMMAND).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0) {
+    // Waited for before reading: a hung driver must not hold the loader thread forever (the output,
+    // a line per GPU, fits the pipe's buffer, so nvidia-smi never blocks writing it).
+    if (!process.waitFor(10, TimeUnit.SECONDS)) {
       process.destroyForcibly();
+      throw new IOException("nvidia-smi did not answer within 10 s");
+    }
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (process.exitValue() != 0) {
       throw new IOException("nvidia-smi failed: " + output.strip());
     }
     return parse(output);
