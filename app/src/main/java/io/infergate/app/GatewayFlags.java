@@ -22,6 +22,14 @@ final class GatewayFlags {
       description = "REST port (TF Serving's and the Open Inference Protocol's APIs). 0 picks a free port. Default: ${DEFAULT-VALUE}")
   int restApiPort;
 
+  @Option(names = "--rest_api_host", defaultValue = "${env:INFERGATE_REST_API_HOST:-0.0.0.0}",
+      description = "Address the REST server listens on (0.0.0.0 = every interface). Default: ${DEFAULT-VALUE}")
+  String restApiHost;
+
+  @Option(names = "--grpc_host", defaultValue = "${env:INFERGATE_GRPC_HOST:-0.0.0.0}",
+      description = "Address the gRPC server listens on (0.0.0.0 = every interface). Default: ${DEFAULT-VALUE}")
+  String grpcHost;
+
   @Option(names = "--port", defaultValue = "${env:INFERGATE_PORT:-8500}",
       description = "gRPC port (TF Serving's and the Open Inference Protocol's gRPC APIs); 0 = no gRPC. Default: ${DEFAULT-VALUE}")
   int port;
@@ -41,6 +49,16 @@ final class GatewayFlags {
   @Option(names = "--max_request_body_bytes", defaultValue = "${env:INFERGATE_MAX_REQUEST_BODY_BYTES:-16777216}",
       description = "Largest REST request body; larger ones get HTTP 413. Default: ${DEFAULT-VALUE}")
   long maxRequestBodyBytes;
+
+  @Option(names = "--request_body_timeout_ms", defaultValue = "${env:INFERGATE_REQUEST_BODY_TIMEOUT_MS:-10000}",
+      description = "Time a REST request's body may take to arrive, from its first byte; slower ones get HTTP 408 "
+          + "and the connection is closed. Default: ${DEFAULT-VALUE}")
+  long requestBodyTimeoutMs;
+
+  @Option(names = "--idle_timeout_seconds", defaultValue = "${env:INFERGATE_IDLE_TIMEOUT_SECONDS:-120}",
+      description = "Close a REST or gRPC connection that carried nothing for this long; 0 = never. Keep it above "
+          + "the idle timeout of the load balancer in front. Default: ${DEFAULT-VALUE}")
+  int idleTimeoutSeconds;
 
   @Option(names = "--monitoring_config_file", defaultValue = "${env:INFERGATE_MONITORING_CONFIG_FILE}",
       description = "MonitoringConfig in text format (Prometheus path or off); metrics are on by default")
@@ -71,6 +89,12 @@ final class GatewayFlags {
     if (restApiTimeoutMs <= 0) {
       throw new ConfigException("--rest_api_timeout_in_ms must be positive");
     }
+    if (requestBodyTimeoutMs <= 0) {
+      throw new ConfigException("--request_body_timeout_ms must be positive");
+    }
+    if (idleTimeoutSeconds < 0) {
+      throw new ConfigException("--idle_timeout_seconds cannot be negative");
+    }
     if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
       throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
     }
@@ -82,8 +106,10 @@ final class GatewayFlags {
     }
     MonitoringConfig monitoring = monitoringConfigFile == null ? MonitoringConfig.getDefaultInstance()
         : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());
-    return new GatewayOptions("0.0.0.0", restApiPort, port, restApiTimeoutMs, maxRequestBodyBytes,
-        grpcMaxMessageSize, metricsPath(monitoring), serverVersion,
+    return new GatewayOptions(new GatewayOptions.Listen(restApiHost, restApiPort, grpcHost, port),
+        new GatewayOptions.Limits(restApiTimeoutMs, maxRequestBodyBytes, grpcMaxMessageSize, requestBodyTimeoutMs,
+            idleTimeoutSeconds),
+        metricsPath(monitoring), serverVersion,
         adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
         Math.round(shutdownDrainSeconds * 1000));
   }

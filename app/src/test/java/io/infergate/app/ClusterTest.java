@@ -12,6 +12,7 @@ import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,6 +24,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * Two gateways and two workers, each its own Vert.x and Hazelcast member on loopback: routing
@@ -205,8 +207,14 @@ class ClusterTest {
   }
 
   static GatewayOptions gateway(String token) {
-    return new GatewayOptions("127.0.0.1", 0, 0, 10_000, 1 << 20, 1 << 20, "/monitoring/prometheus/metrics", "test", token,
-        null, 0);
+    GatewayFlags flags = new GatewayFlags();
+    List<String> args = new ArrayList<>(List.of("--rest_api_host=127.0.0.1", "--rest_api_port=0", "--port=0",
+        "--rest_api_timeout_in_ms=10000"));
+    if (token != null) {
+      args.add("--admin_token=" + token);
+    }
+    new CommandLine(flags).parseArgs(args.toArray(String[]::new));
+    return flags.toOptions("test");
   }
 
   static void setTraffic(String policy) throws Exception {

@@ -63,6 +63,11 @@ final class TestServer implements AutoCloseable {
     return new Response(result.statusCode(), result.bodyAsString());
   }
 
+  /** The HTTP client, for requests that need headers of their own. */
+  WebClient client() {
+    return client;
+  }
+
   Future<HttpResponse<Buffer>> sendAsync(HttpMethod method, String path, Buffer body) {
     var request = client.request(method, server.restPort(), "localhost", path);
     return body == null ? request.send() : request.sendBuffer(body);

@@ -1,25 +1,39 @@
 package io.infergate.gateway;
 
+import io.infergate.proto.features.FeatureConfig;
+
 /**
  * How a gateway listens and answers.
  *
- * @param grpcPort the gRPC port, 0 for none
- * @param restTimeoutMillis deadline of a REST request, and of a gRPC call whose client set none
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
  * @param adminToken bearer token of the admin API, or null to switch it off
  * @param features which model inputs come from the feature store, or null for none
  * @param shutdownDrainMillis how long the gateways keep serving, reported not ready, before they close
  */
 public record GatewayOptions(
-    String host,
-    int restPort,
-    int grpcPort,
-    long restTimeoutMillis,
-    long maxRequestBodyBytes,
-    long grpcMaxMessageBytes,
+    Listen listen,
+    Limits limits,
     String metricsPath,
     String serverVersion,
     String adminToken,
-    io.infergate.proto.features.FeatureConfig features,
+    FeatureConfig features,
     long shutdownDrainMillis) {
+
+  /**
+   * Where the gateway listens.
+   *
+   * @param grpcPort the gRPC port, 0 for none
+   */
+  public record Listen(String restHost, int restPort, String grpcHost, int grpcPort) {}
+
+  /**
+   * What one request and one client may take.
+   *
+   * @param requestTimeoutMillis deadline of a REST request from its arrival, and of a gRPC call whose
+   *     client set none
+   * @param requestBodyTimeoutMillis time from a REST request's arrival to the last byte of its body
+   * @param idleTimeoutSeconds a connection with no traffic for this long is closed; 0 = never
+   */
+  public record Limits(long requestTimeoutMillis, long maxRequestBodyBytes, long grpcMaxMessageBytes,
+                       long requestBodyTimeoutMillis, int idleTimeoutSeconds) {}
 }

@@ -2,6 +2,7 @@ package io.infergate.gateway;
 
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.dispatch.WorkerClient;
@@ -10,10 +11,10 @@ import io.infergate.gateway.routing.RequestRouter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
-/** What every protocol of one gateway verticle shares: routing, dispatch, shadowing and metrics. */
+/** What every protocol of one gateway verticle shares: routing, dispatch, shadowing, metrics and deadlines. */
 public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
                               Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
-                              FeatureEnricher features, Drain drain) {
+                              FeatureEnricher features, Drain drain, ExpiryWatch expiry) {
 
   /**
    * @param features the process's feature enricher, or null when no model takes features
@@ -23,9 +24,10 @@ public record GatewayServices(ModelRegistry registry, RequestRouter router, Work
   public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus,
                                        FeatureEnricher features, LocalServables local, Drain drain) {
     RequestRouter router = new RequestRouter(registry, prometheus);
-    WorkerClient workers = new WorkerClient(vertx, registry, local);
+    ExpiryWatch expiry = new ExpiryWatch(vertx);
+    WorkerClient workers = new WorkerClient(vertx, registry, local, expiry);
     return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
-        new RequestMetrics(prometheus, registry), prometheus, features, drain);
+        new RequestMetrics(prometheus, registry), prometheus, features, drain, expiry);
   }
 
   /**

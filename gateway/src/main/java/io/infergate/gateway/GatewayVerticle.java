@@ -46,21 +46,27 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features, local, drain);
     EventLoopLag.start(vertx, prometheus);
-    server = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(options.host())
-        .setPort(options.restPort())
+    GatewayOptions.Listen listen = options.listen();
+    server = vertx.createHttpServer(serverOptions()
+        .setHost(listen.restHost())
+        .setPort(listen.restPort())
         .setCompressionSupported(false));
     Future<?> rest = server.requestHandler(RestServer.handler(vertx, options, services)).listen();
-    if (options.grpcPort() == 0) {
+    if (listen.grpcPort() == 0) {
       return rest;
     }
-    grpc = vertx.createHttpServer(new HttpServerOptions()
-        .setHost(options.host())
-        .setPort(options.grpcPort())
+    grpc = vertx.createHttpServer(serverOptions()
+        .setHost(listen.grpcHost())
+        .setPort(listen.grpcPort())
         .setUseAlpn(false)
         .setHttp2ClearTextEnabled(true));
     return Future.all(rest, grpc.connectionHandler(GrpcApi::onConnection)
         .requestHandler(GrpcApi.server(vertx, options, services)).listen());
+  }
+
+  /** What both servers share: connection limits. */
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions().setIdleTimeout(options.limits().idleTimeoutSeconds());
   }
 
   /** The REST port actually bound (useful when the configured port is 0). */

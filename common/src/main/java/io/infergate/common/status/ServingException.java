@@ -8,8 +8,9 @@ public final class ServingException extends RuntimeException {
 
   private final StatusCode code;
 
+  /** @param message what went wrong; a blank one is replaced by the code's name, so no answer is ever empty */
   public ServingException(StatusCode code, String message) {
-    super(message, null, false, false);
+    super(message == null || message.isBlank() ? code.name() : message, null, false, false);
     this.code = code;
   }
 
@@ -34,7 +35,8 @@ public final class ServingException extends RuntimeException {
     if (failure instanceof ServingException serving) {
       return serving;
     }
-    String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
-    return new ServingException(StatusCode.INTERNAL, message);
+    String message = failure.getMessage();
+    return new ServingException(StatusCode.INTERNAL,
+        message == null || message.isBlank() ? failure.getClass().getSimpleName() : message);
   }
 }

@@ -9,6 +9,7 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.ExpiryWatch;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -32,29 +33,30 @@ import java.util.function.Supplier;
  */
 public final class WorkerClient {
 
-  private static final long DEADLINE_SWEEP_MILLIS = 10;
-
   private final Vertx vertx;
   private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
   private final AtomicInteger turn = new AtomicInteger();
   private final ModelRegistry registry;
   private final LocalServables local;
+  private final ExpiryWatch expiry;
 
-  /** @param local the servables of this process's worker, called directly instead of over the bus */
-  public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local) {
+  /**
+   * @param local the servables of this process's worker, called directly instead of over the bus
+   * @param expiry fails a direct call once its deadline passes (the bus times out its requests itself)
+   */
+  public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local, ExpiryWatch expiry) {
     this.vertx = vertx;
     this.registry = registry;
     this.local = local;
+    this.expiry = expiry;
     registry.onChange(this::failOverDepartedWorkers);
-    // The bus times out its requests itself; a direct call is failed here once its deadline passes.
-    vertx.setPeriodic(DEADLINE_SWEEP_MILLIS, id -> failExpiredDirectCalls());
   }
 
   /** A worker's answer and the servable that gave it. */
   public record Served<T>(T response, ServableId servable) {}
 
   /** A request waiting for a worker: retried once if that worker goes. */
-  private final class Pending<T> {
+  private final class Pending<T> implements ExpiryWatch.Expiring {
     final Supplier<ServableRecord> route;
     final Object request;
     final long deadlineNanos;
@@ -63,7 +65,6 @@ public final class WorkerClient {
     volatile boolean retried;
     volatile String worker;
     volatile ServableId servable;
-    volatile boolean direct;
 
     Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos) {
       this.route = route;
@@ -82,9 +83,10 @@ public final class WorkerClient {
       inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
       String address = Addresses.servable(servable.id(), chosen);
       LocalServables.Handler handler = local.find(address);
-      direct = handler != null;
-      if (direct) {
+      if (handler != null) {
+        expiry.watch(this);
         handler.handle(request, deadlineNanos, (response, failure) -> context.runOnContext(v -> {
+          expiry.unwatch(this);
           forget(chosen, this);
           if (failure == null) {
             @SuppressWarnings("unchecked")
@@ -106,6 +108,20 @@ public final class WorkerClient {
               failed(reply.cause(), servable, chosen);
             }
           });
+    }
+
+    @Override
+    public long expiresAtNanos() {
+      return deadlineNanos;
+    }
+
+    @Override
+    public void expire() {
+      String lost = worker;
+      if (lost != null) {
+        forget(lost, this);
+      }
+      result.tryFail(new ServingException(StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded while waiting for " + servable));
     }
 
     void failed(Throwable failure, ServableRecord servable, String chosen) {
@@ -167,18 +183,6 @@ public final class WorkerClient {
     Set<Pending<?>> pendings = inFlight.get(worker);
     if (pendings != null) {
       pendings.remove(pending);
-    }
-  }
-
-  private void failExpiredDirectCalls() {
-    long now = System.nanoTime();
-    for (Set<Pending<?>> pendings : inFlight.values()) {
-      for (Pending<?> pending : pendings) {
-        if (pending.direct && now - pending.deadlineNanos > 0) {
-          pending.result.tryFail(new ServingException(StatusCode.DEADLINE_EXCEEDED,
-              "Deadline exceeded while waiting for " + pending.servable));
-        }
-      }
     }
   }
 

@@ -27,9 +27,9 @@ public final class GrpcApi {
 
   public static GrpcServer server(Vertx vertx, GatewayOptions options, GatewayServices services) {
     GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
-        .setMaxMessageSize(options.grpcMaxMessageBytes())
+        .setMaxMessageSize(options.limits().grpcMaxMessageBytes())
         .setScheduleDeadlineAutomatically(false));
-    UnaryCalls calls = new UnaryCalls(services.metrics(), options.restTimeoutMillis());
+    UnaryCalls calls = new UnaryCalls(services.metrics(), services.expiry(), options.limits().requestTimeoutMillis());
     TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls);
     OpenInferenceGrpc openInference = new OpenInferenceGrpc(services, calls, options.serverVersion());
     Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(services.ready());

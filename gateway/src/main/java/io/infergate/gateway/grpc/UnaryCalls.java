@@ -4,9 +4,11 @@ import com.google.protobuf.Message;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
@@ -19,17 +21,23 @@ import java.util.function.UnaryOperator;
 /**
  * Wraps every unary gRPC method the same way: the client's deadline (or the server's default)
  * becomes the request's deadline, a failed status becomes the matching gRPC status with its
- * message, and each call is counted and timed.
+ * message, every call gets exactly one answer (by its deadline at the latest), and each call is
+ * counted and timed.
  */
 final class UnaryCalls {
 
   static final String ENTRYPOINT = "GRPC";
 
+  private static final String RETRY_PUSHBACK = "grpc-retry-pushback-ms";
+  private static final String RETRY_PUSHBACK_MILLIS = "1000";
+
   private final RequestMetrics metrics;
+  private final ExpiryWatch expiry;
   private final long defaultTimeoutMillis;
 
-  UnaryCalls(RequestMetrics metrics, long defaultTimeoutMillis) {
+  UnaryCalls(RequestMetrics metrics, ExpiryWatch expiry, long defaultTimeoutMillis) {
     this.metrics = metrics;
+    this.expiry = expiry;
     this.defaultTimeoutMillis = defaultTimeoutMillis;
   }
 
@@ -58,29 +66,43 @@ final class UnaryCalls {
   <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> unary(String api, Function<Req, String> modelOf,
                                                           Call<Req, Resp> call) {
     return request -> {
+      // The deadline runs from the call's arrival: a message that trickles in counts against it.
       long started = System.nanoTime();
       long timeoutMillis = request.timeout() > 0 ? request.timeout() : defaultTimeoutMillis;
       long deadline = started + timeoutMillis * 1_000_000;
-      request.handler(message -> {
-        Future<Answer<Resp>> answer;
-        try {
-          answer = call.apply(message, deadline, request.headers()::get);
-        } catch (RuntimeException e) {
-          answer = Future.failedFuture(e);
+      Promise<Req> message = Promise.promise();
+      request.handler(message::tryComplete);
+      request.exceptionHandler(message::tryFail);
+      Future<Answer<Resp>> answer = message.future().compose(m -> call.apply(m, deadline, request.headers()::get));
+      expiry.bound(answer, deadline).onComplete(result -> {
+        Req received = message.future().result();
+        String model = received == null ? null : modelOf.apply(received);
+        if (result.succeeded()) {
+          respond(request, result.result().response(), null);
+          metrics.record(result.result().servedBy(), model, api, ENTRYPOINT, StatusCode.OK, started);
+        } else {
+          ServingException status = ServingException.of(result.cause());
+          respond(request, null, status);
+          metrics.record(null, model, api, ENTRYPOINT, status.code(), started);
         }
-        answer.onComplete(result -> {
-          if (result.succeeded()) {
-            request.response().end(result.result().response());
-            metrics.record(result.result().servedBy(), modelOf.apply(message), api, ENTRYPOINT, StatusCode.OK,
-                started);
-          } else {
-            ServingException status = ServingException.of(result.cause());
-            request.response().status(GrpcStatus.valueOf(status.code().number()))
-                .statusMessage(status.getMessage()).end();
-            metrics.record(null, modelOf.apply(message), api, ENTRYPOINT, status.code(), started);
-          }
-        });
       });
     };
+  }
+
+  /** Sends the answer or the status; a stream the client has already reset takes neither. */
+  private static <Resp> void respond(GrpcServerRequest<?, Resp> request, Resp response, ServingException status) {
+    try {
+      if (status == null) {
+        request.response().end(response);
+        return;
+      }
+      if (status.code() == StatusCode.RESOURCE_EXHAUSTED || status.code() == StatusCode.UNAVAILABLE) {
+        // gRPC's retry policy waits this long before the next attempt.
+        request.response().trailers().set(RETRY_PUSHBACK, RETRY_PUSHBACK_MILLIS);
+      }
+      request.response().status(GrpcStatus.valueOf(status.code().number())).statusMessage(status.getMessage()).end();
+    } catch (IllegalStateException reset) {
+      // The client went away (reset or cancelled): nobody is left to answer.
+    }
   }
 }

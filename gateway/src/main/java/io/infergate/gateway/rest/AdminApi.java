@@ -50,15 +50,15 @@ public final class AdminApi {
 
   void mount(io.vertx.ext.web.Router router) {
     router.route("/admin/*").handler(this::authorize);
-    router.get("/admin/registry").handler(endpoints.endpoint("admin", ctx -> ok(registryJson())));
-    router.put("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", this::setLabel));
-    router.delete("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", this::removeLabel));
-    router.put("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", this::setTraffic));
-    router.delete("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", ctx ->
+    router.get("/admin/registry").handler(endpoints.endpoint("admin", (ctx, deadline) -> ok(registryJson())));
+    router.put("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", (ctx, deadline) -> setLabel(ctx)));
+    router.delete("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", (ctx, deadline) -> removeLabel(ctx)));
+    router.put("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", (ctx, deadline) -> setTraffic(ctx)));
+    router.delete("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", (ctx, deadline) ->
         registry.setTrafficPolicy(model(ctx).name(), TrafficPolicy.getDefaultInstance())
             .compose(v -> ok(modelJson(model(ctx))))));
-    router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", ctx -> command(ctx, true)));
-    router.post("/admin/models/:model/versions/:version/unload").handler(endpoints.endpoint("admin", ctx -> command(ctx, false)));
+    router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, true)));
+    router.post("/admin/models/:model/versions/:version/unload").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, false)));
   }
 
   private void authorize(RoutingContext ctx) {
@@ -80,8 +80,13 @@ public final class AdminApi {
   /** Points a label at a version; only an AVAILABLE version, unless ?force=true. */
   private Future<Reply> setLabel(RoutingContext ctx) {
     ModelView model = model(ctx);
-    JsonObject body = ctx.body().asJsonObject();
-    if (body == null || body.getLong("version") == null) {
+    JsonObject body;
+    try {
+      body = new JsonObject(RestEndpoints.bodyText(ctx));
+    } catch (io.vertx.core.json.DecodeException e) {
+      body = null;
+    }
+    if (body == null || !(body.getValue("version") instanceof Number)) {
       throw ServingException.invalidArgument("Body must be {\"version\": <number>}");
     }
     long version = body.getLong("version");

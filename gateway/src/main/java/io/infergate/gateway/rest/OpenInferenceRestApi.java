@@ -26,31 +26,29 @@ public final class OpenInferenceRestApi {
   private final GatewayServices services;
   private final ModelRegistry registry;
   private final RestEndpoints endpoints;
-  private final long timeoutMillis;
   private final String serverVersion;
 
-  OpenInferenceRestApi(GatewayServices services, RestEndpoints endpoints, long timeoutMillis, String serverVersion) {
+  OpenInferenceRestApi(GatewayServices services, RestEndpoints endpoints, String serverVersion) {
     this.services = services;
     this.registry = services.registry();
     this.endpoints = endpoints;
-    this.timeoutMillis = timeoutMillis;
     this.serverVersion = serverVersion;
   }
 
   void mount(Router router) {
     router.get("/v2").handler(endpoints.endpoint("server_metadata", this::serverMetadata));
-    router.get("/v2/health/live").handler(endpoints.endpoint("server_live", ctx -> flag("live", true)));
+    router.get("/v2/health/live").handler(endpoints.endpoint("server_live", (ctx, deadline) -> flag("live", true)));
     router.get("/v2/health/ready").handler(endpoints.endpoint("server_ready",
-        ctx -> flag("ready", services.ready())));
+        (ctx, deadline) -> flag("ready", services.ready())));
     // Plain probe paths for Kubernetes and load balancers; the same answers.
-    router.get("/healthz").handler(endpoints.endpoint("healthz", ctx -> flag("live", true)));
-    router.get("/readyz").handler(endpoints.endpoint("readyz", ctx -> flag("ready", services.ready())));
+    router.get("/healthz").handler(endpoints.endpoint("healthz", (ctx, deadline) -> flag("live", true)));
+    router.get("/readyz").handler(endpoints.endpoint("readyz", (ctx, deadline) -> flag("ready", services.ready())));
     router.routeWithRegex(HttpMethod.GET, MODEL + "/ready").handler(endpoints.endpoint("model_ready", this::modelReady));
     router.routeWithRegex(HttpMethod.POST, MODEL + "/infer").handler(endpoints.endpoint("infer", this::infer));
     router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("model_metadata", this::modelMetadata));
   }
 
-  private Future<Reply> serverMetadata(RoutingContext ctx) {
+  private Future<Reply> serverMetadata(RoutingContext ctx, long deadline) {
     return Future.succeededFuture(Reply.ok(JsonCodec.write(json -> {
       json.writeStartObject();
       json.writeStringField("name", "infergate");
@@ -71,7 +69,7 @@ public final class OpenInferenceRestApi {
     return Future.succeededFuture(new Reply(value ? 200 : 503, body, null));
   }
 
-  private Future<Reply> modelReady(RoutingContext ctx) {
+  private Future<Reply> modelReady(RoutingContext ctx, long deadline) {
     String model = ctx.pathParam("model");
     VersionSelector selector = VersionSelector.of(ctx.pathParam("version"), null);
     ModelView view = ServableResolver.model(registry.snapshot(), model, selector);
@@ -81,7 +79,7 @@ public final class OpenInferenceRestApi {
     return Future.succeededFuture(new Reply(ready ? 200 : 503, body, record == null ? null : record.id()));
   }
 
-  private Future<Reply> modelMetadata(RoutingContext ctx) {
+  private Future<Reply> modelMetadata(RoutingContext ctx, long deadline) {
     String model = ctx.pathParam("model");
     ServableRecord servable = services.router().resolve(model, selector(ctx));
     List<Long> versions = registry.snapshot().model(model).orElseThrow().availableVersions();
@@ -90,8 +88,7 @@ public final class OpenInferenceRestApi {
     return Future.succeededFuture(Reply.ok(body, servable.id()));
   }
 
-  private Future<Reply> infer(RoutingContext ctx) {
-    long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
+  private Future<Reply> infer(RoutingContext ctx, long deadline) {
     ServableRecord servable = route(ctx);
     OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
     var request = infer.request().setModelSpec(ModelSpec.newBuilder()

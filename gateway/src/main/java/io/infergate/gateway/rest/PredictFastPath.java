@@ -1,8 +1,6 @@
 package io.infergate.gateway.rest;
 
 import io.infergate.gateway.routing.VersionSelector;
-import io.vertx.core.Future;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 
@@ -11,7 +9,7 @@ import io.vertx.core.http.HttpServerRequest;
  * predict endpoint, without vertx-web's router: the router's per-request context, route matching
  * and body handler took a tenth of the event loops' time at peak (measured). Everything else,
  * and any predict request it does not recognise at a glance (other letter case, escaped
- * characters, no or too large Content-Length), goes through the router as before.
+ * characters), goes through the router as before. The body is read the same way on both paths.
  */
 final class PredictFastPath {
 
@@ -20,12 +18,12 @@ final class PredictFastPath {
 
   private final TfServingRestApi api;
   private final RestEndpoints endpoints;
-  private final long maxBodyBytes;
+  private final BodyReader bodies;
 
-  PredictFastPath(TfServingRestApi api, RestEndpoints endpoints, long maxBodyBytes) {
+  PredictFastPath(TfServingRestApi api, RestEndpoints endpoints, BodyReader bodies) {
     this.api = api;
     this.endpoints = endpoints;
-    this.maxBodyBytes = maxBodyBytes;
+    this.bodies = bodies;
   }
 
   /** Handles the request and returns true, or returns false and leaves it to the router. */
@@ -33,9 +31,9 @@ final class PredictFastPath {
     if (request.method() != HttpMethod.POST) {
       return false;
     }
+    long arrived = System.nanoTime();
     String path = request.path();
-    if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || path.indexOf('%') >= 0
-        || !hasAcceptableLength(request.getHeader(HttpHeaders.CONTENT_LENGTH))) {
+    if (!path.startsWith(PREFIX) || !path.endsWith(SUFFIX) || path.indexOf('%') >= 0) {
       return false;
     }
     String[] parts = path.substring(PREFIX.length(), path.length() - SUFFIX.length()).split("/", -1);
@@ -54,18 +52,11 @@ final class PredictFastPath {
       }
     }
     String model = parts[0];
-    VersionSelector selector = VersionSelector.of(version, label);
-    request.body().onComplete(body -> endpoints.answer("predict", model, request.response(), () -> body.failed()
-        ? Future.failedFuture(body.cause())
-        : api.predict(model, selector, RestEndpoints.bytes(body.result()), request::getHeader)));
+    String versionPart = version;
+    String labelPart = label;
+    endpoints.answer("predict", model, request, arrived, deadline -> bodies.read(request, arrived)
+        .compose(body -> api.predict(model, VersionSelector.of(versionPart, labelPart), RestEndpoints.bytes(body),
+            request::getHeader, deadline)));
     return true;
-  }
-
-  private boolean hasAcceptableLength(String contentLength) {
-    try {
-      return contentLength != null && Long.parseLong(contentLength) <= maxBodyBytes;
-    } catch (NumberFormatException e) {
-      return false;
-    }
   }
 }

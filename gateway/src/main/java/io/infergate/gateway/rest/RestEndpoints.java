@@ -3,69 +3,119 @@ package io.infergate.gateway.rest;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.json.JsonCodec;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.RoutingContext;
-import java.util.function.Function;
-import java.util.function.Supplier;
+import java.nio.charset.StandardCharsets;
 
 /**
- * Wraps every REST endpoint the same way: a thrown or failed status becomes TF Serving's
- * {"error": "..."} body with the mapped HTTP code, the response is always ended, and the
- * request is counted and timed.
+ * Wraps every REST endpoint the same way: the request's deadline runs from its arrival, a
+ * thrown or failed status becomes TF Serving's {"error": "..."} body with the mapped HTTP code,
+ * every request gets exactly one answer (by its deadline at the latest), and it is counted and
+ * timed.
  */
 final class RestEndpoints {
 
   static final String ENTRYPOINT = "REST";
   /** Names the version that answered, whatever the request asked for. */
   static final String MODEL_VERSION_HEADER = "x-model-version";
+  /** Where the router path keeps a request's arrival time and body. */
+  static final String ARRIVED = "infergate.arrived";
+  static final String BODY = "infergate.body";
   // Pre-encoded header names and values: Vert.x then skips validating and hashing them per response.
   private static final CharSequence MODEL_VERSION = HttpHeaders.createOptimized(MODEL_VERSION_HEADER);
   private static final CharSequence JSON = HttpHeaders.createOptimized("application/json");
+  private static final CharSequence RETRY_AFTER = HttpHeaders.createOptimized("retry-after");
+  private static final CharSequence ONE_SECOND = HttpHeaders.createOptimized("1");
 
   private final RequestMetrics metrics;
+  private final ExpiryWatch expiry;
+  private final long timeoutNanos;
 
-  RestEndpoints(RequestMetrics metrics) {
+  RestEndpoints(RequestMetrics metrics, ExpiryWatch expiry, long timeoutMillis) {
     this.metrics = metrics;
+    this.expiry = expiry;
+    this.timeoutNanos = timeoutMillis * 1_000_000;
   }
 
-  Handler<RoutingContext> endpoint(String api, Function<RoutingContext, Future<Reply>> work) {
-    return ctx -> answer(api, ctx.pathParam("model"), ctx.response(), () -> work.apply(ctx));
+  /** An endpoint's work, given the request's deadline. */
+  @FunctionalInterface
+  interface Work {
+    Future<Reply> apply(long deadlineNanos);
+  }
+
+  @FunctionalInterface
+  interface Endpoint {
+    Future<Reply> apply(RoutingContext ctx, long deadlineNanos);
+  }
+
+  Handler<RoutingContext> endpoint(String api, Endpoint work) {
+    return ctx -> answer(api, ctx.pathParam("model"), ctx.request(), arrived(ctx),
+        deadline -> work.apply(ctx, deadline));
   }
 
   /** Runs one endpoint's work and answers it: the response, or the mapped error, and the metrics. */
-  void answer(String api, String model, HttpServerResponse response, Supplier<Future<Reply>> work) {
-    long started = System.nanoTime();
+  void answer(String api, String model, HttpServerRequest request, long arrivedNanos, Work work) {
+    HttpServerResponse response = request.response();
+    long deadline = arrivedNanos + timeoutNanos;
     Future<Reply> reply;
     try {
-      reply = work.get();
+      reply = work.apply(deadline);
     } catch (RuntimeException e) {
       reply = Future.failedFuture(e);
     }
-    reply.onComplete(result -> {
+    expiry.bound(reply, deadline).onComplete(result -> {
       if (result.succeeded()) {
         Reply ok = result.result();
         ServableId served = ok.servedBy();
-        if (served != null) {
+        if (served != null && !response.ended()) {
           response.putHeader(MODEL_VERSION, Long.toString(served.version()));
         }
         send(response, ok.httpStatus(), ok.body());
-        metrics.record(served, model, api, ENTRYPOINT, StatusCode.OK, started);
+        metrics.record(served, model, api, ENTRYPOINT, StatusCode.OK, arrivedNanos);
       } else {
-        ServingException status = ServingException.of(result.cause());
-        sendError(response, status.code().httpStatus(), status.getMessage());
-        metrics.record(null, model, api, ENTRYPOINT, status.code(), started);
+        metrics.record(null, model, api, ENTRYPOINT, sendFailure(request, result.cause()), arrivedNanos);
       }
     });
   }
 
+  /** Answers a failure with its status and {"error": ...}; returns the status for the metrics. */
+  static StatusCode sendFailure(HttpServerRequest request, Throwable failure) {
+    if (failure instanceof BodyReader.Refused refused) {
+      // HTTP/1 has no other way to skip a body it will not read; on HTTP/2 only the stream ends.
+      boolean close = request.version() != HttpVersion.HTTP_2;
+      if (close) {
+        request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+      }
+      sendError(request.response(), refused.httpStatus, refused.getMessage())
+          .onComplete(sent -> {
+            if (close) {
+              request.connection().close();
+            }
+          });
+      return refused.code;
+    }
+    ServingException status = ServingException.of(failure);
+    sendError(request.response(), status.code().httpStatus(), status.getMessage());
+    return status.code();
+  }
+
+  /** When the request was taken in; the deadline and the latency run from it. */
+  static long arrived(RoutingContext ctx) {
+    Long arrived = ctx.get(ARRIVED);
+    return arrived != null ? arrived : System.nanoTime();
+  }
+
   static byte[] body(RoutingContext ctx) {
-    return bytes(ctx.body().buffer());
+    return bytes(ctx.get(BODY));
   }
 
   static byte[] bytes(Buffer body) {
@@ -76,19 +126,25 @@ final class RestEndpoints {
   }
 
   static String bodyText(RoutingContext ctx) {
-    return new String(body(ctx), java.nio.charset.StandardCharsets.UTF_8);
+    return new String(body(ctx), StandardCharsets.UTF_8);
   }
 
-  static void send(HttpServerResponse response, int status, byte[] body) {
-    if (!response.ended()) {
-      response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
+  static Future<Void> send(HttpServerResponse response, int status, byte[] body) {
+    if (response.ended()) {
+      return Future.succeededFuture();
     }
+    return response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
   }
 
-  static void sendError(HttpServerResponse response, int status, String message) {
-    send(response, status, JsonCodec.write(json -> {
+  /** {"error": message}; overload answers (429, 503) say when to try again, as HTTP suggests. */
+  static Future<Void> sendError(HttpServerResponse response, int status, String message) {
+    if ((status == 429 || status == 503) && !response.ended()) {
+      response.putHeader(RETRY_AFTER, ONE_SECOND);
+    }
+    String text = message == null || message.isBlank() ? "HTTP " + status : message;
+    return send(response, status, JsonCodec.write(json -> {
       json.writeStartObject();
-      json.writeStringField("error", message);
+      json.writeStringField("error", text);
       json.writeEndObject();
     }));
   }

@@ -39,12 +39,10 @@ public final class TfServingRestApi {
 
   private final GatewayServices services;
   private final RestEndpoints endpoints;
-  private final long timeoutMillis;
 
-  TfServingRestApi(GatewayServices services, RestEndpoints endpoints, long timeoutMillis) {
+  TfServingRestApi(GatewayServices services, RestEndpoints endpoints) {
     this.services = services;
     this.endpoints = endpoints;
-    this.timeoutMillis = timeoutMillis;
   }
 
   void mount(Router router) {
@@ -55,13 +53,14 @@ public final class TfServingRestApi {
     router.routeWithRegex(HttpMethod.GET, MODEL).handler(endpoints.endpoint("status", this::status));
   }
 
-  private Future<Reply> predict(RoutingContext ctx) {
-    return predict(ctx.pathParam("model"), selector(ctx), RestEndpoints.body(ctx), ctx.request()::getHeader);
+  private Future<Reply> predict(RoutingContext ctx, long deadline) {
+    return predict(ctx.pathParam("model"), selector(ctx), RestEndpoints.body(ctx), ctx.request()::getHeader,
+        deadline);
   }
 
   /** Predict, whichever way the request arrived (the router or {@link PredictFastPath}). */
-  Future<Reply> predict(String model, VersionSelector selector, byte[] json, UnaryOperator<String> headers) {
-    long deadline = deadline();
+  Future<Reply> predict(String model, VersionSelector selector, byte[] json, UnaryOperator<String> headers,
+                        long deadline) {
     ServableRecord servable = services.router().route(model, selector, headers);
     PredictJson.Body body = PredictJson.parse(json);
     return withFeatures(servable.id().name(), body, deadline).compose(fetched -> {
@@ -87,22 +86,21 @@ public final class TfServingRestApi {
     return features.fetch(plan, body.takeFields(plan.entityFields()), deadline);
   }
 
-  private Future<Reply> classify(RoutingContext ctx) {
-    return examples(ctx,
+  private Future<Reply> classify(RoutingContext ctx, long deadline) {
+    return examples(ctx, deadline,
         (spec, input) -> ClassificationRequest.newBuilder().setModelSpec(spec).setInput(input).build(),
         (ClassificationResponse response) -> ExampleJson.write(response.getResult()));
   }
 
-  private Future<Reply> regress(RoutingContext ctx) {
-    return examples(ctx,
+  private Future<Reply> regress(RoutingContext ctx, long deadline) {
+    return examples(ctx, deadline,
         (spec, input) -> RegressionRequest.newBuilder().setModelSpec(spec).setInput(input).build(),
         (RegressionResponse response) -> ExampleJson.write(response.getResult()));
   }
 
   /** Classify and regress: tf.Examples in, one result per example back. */
-  private <Q, R> Future<Reply> examples(RoutingContext ctx, BiFunction<ModelSpec, Input, Q> request,
+  private <Q, R> Future<Reply> examples(RoutingContext ctx, long deadline, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
-    long deadline = deadline();
     ServableRecord servable = route(ctx);
     ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
     Q message = request.apply(spec(servable.id(), body.signatureName()), body.input());
@@ -110,14 +108,14 @@ public final class TfServingRestApi {
         .map(served -> Reply.ok(write.apply(served.response()), served.servable()));
   }
 
-  private Future<Reply> metadata(RoutingContext ctx) {
+  private Future<Reply> metadata(RoutingContext ctx, long deadline) {
     ServableRecord servable = services.router().resolve(ctx.pathParam("model"), selector(ctx));
     return Future.succeededFuture(Reply.ok(ProtoJson.metadata(ModelQueries.spec(servable), servable.signatures()),
         servable.id()));
   }
 
   /** All versions of the model, or the one a version or label names, in whatever state. */
-  private Future<Reply> status(RoutingContext ctx) {
+  private Future<Reply> status(RoutingContext ctx, long deadline) {
     GetModelStatusResponse status = ModelQueries.status(services.registry().snapshot(), ctx.pathParam("model"),
         selector(ctx));
     return Future.succeededFuture(Reply.ok(ProtoJson.status(status), null));
@@ -134,9 +132,5 @@ public final class TfServingRestApi {
   private static ModelSpec spec(ServableId id, String signatureName) {
     return ModelSpec.newBuilder().setName(id.name()).setVersion(Int64Value.of(id.version()))
         .setSignatureName(signatureName).build();
-  }
-
-  private long deadline() {
-    return System.nanoTime() + timeoutMillis * 1_000_000;
   }
 }
