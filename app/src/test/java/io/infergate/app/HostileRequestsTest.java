@@ -2,7 +2,12 @@ package io.infergate.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
+import io.infergate.proto.oip.GRPCInferenceServiceGrpc;
+import io.infergate.proto.oip.ModelInferRequest;
+import io.infergate.proto.serving.PredictionServiceGrpc;
 import io.infergate.worker.TestModels;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,6 +28,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.tensorflow.proto.DataType;
+import org.tensorflow.proto.TensorProto;
 
 /**
  * Requests a hostile or broken client sends: each gets exactly one answer with the right
@@ -89,6 +96,69 @@ class HostileRequestsTest {
         .putHeader("content-type", "application/x-www-form-urlencoded").sendBuffer(Buffer.buffer(body)));
     assertThat(response.statusCode()).as(response.bodyAsString()).isEqualTo(200);
     assertThat(response.bodyAsString()).startsWith(answer);
+  }
+
+  /** Each of these once reached TensorFlow, which aborts the process on a rank above 254. */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "300 | 0 | 0",
+      "300 | 1 | 1",
+      "33  | 1 | 1",
+  })
+  void aTensorOfHugeRankIsRefusedOnEveryApi(int rank, long dim, int values) throws Exception {
+    String shape = String.join(",", java.util.Collections.nCopies(rank, String.valueOf(dim)));
+    String data = String.join(",", java.util.Collections.nCopies(values, "1.0"));
+    TestServer.Response rest = server.post("/v2/models/half_plus_two/infer",
+        "{\"inputs\": [{\"name\": \"x\", \"datatype\": \"FP32\", \"shape\": [" + shape + "], \"data\": [" + data + "]}]}");
+    assertThat(rest.status()).as(rest.body()).isEqualTo(400);
+    assertThat(rest.json().getString("error")).contains("rank " + rank);
+
+    String nested = "[".repeat(rank) + (values == 0 ? "" : "1.0") + "]".repeat(rank);
+    TestServer.Response v1 = server.post("/v1/models/half_plus_two:predict", "{\"inputs\": " + nested + "}");
+    assertThat(v1.status()).as(v1.body()).isEqualTo(400);
+
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", server.server.grpcPort()).usePlaintext()
+        .maxInboundMessageSize(1 << 20).build();
+    try {
+      long[] dims = new long[rank];
+      java.util.Arrays.fill(dims, dim);
+      TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
+          .setTensorShape(GrpcApiTest.shape(dims));
+      for (int i = 0; i < values; i++) {
+        tensor.addFloatVal(1f);
+      }
+      GrpcApiTest.assertCode(() -> PredictionServiceGrpc.newBlockingStub(channel)
+          .predict(GrpcApiTest.request("half_plus_two", "x", tensor.build())), Status.Code.INVALID_ARGUMENT, "rank " + rank);
+      ModelInferRequest.InferInputTensor.Builder input = ModelInferRequest.InferInputTensor.newBuilder().setName("x")
+          .setDatatype("FP32");
+      for (long d : dims) {
+        input.addShape(d);
+      }
+      input.getContentsBuilder().addAllFp32Contents(java.util.Collections.nCopies(values, 1f));
+      GrpcApiTest.assertCode(() -> GRPCInferenceServiceGrpc.newBlockingStub(channel).modelInfer(
+          ModelInferRequest.newBuilder().setModelName("half_plus_two").addInputs(input).build()),
+          Status.Code.INVALID_ARGUMENT, "rank " + rank);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertServerLives();
+  }
+
+  /** A few bytes on the wire must not become gigabytes in the server: one value may fill a shape only up to the limit. */
+  @Test
+  void aTinyMessageCannotAskForAHugeTensor() throws Exception {
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", server.server.grpcPort()).usePlaintext().build();
+    try {
+      for (long[] dims : new long[][] {{1L << 30}, {1L << 32, 1L << 32}, {1L << 62, 4, 3}}) {
+        TensorProto tensor = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT).setTensorShape(GrpcApiTest.shape(dims))
+            .addFloatVal(1f).build();
+        GrpcApiTest.assertCode(() -> PredictionServiceGrpc.newBlockingStub(channel)
+            .predict(GrpcApiTest.request("half_plus_two", "x", tensor)), Status.Code.INVALID_ARGUMENT, "Input 'x'");
+      }
+    } finally {
+      channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    assertServerLives();
   }
 
   @Test

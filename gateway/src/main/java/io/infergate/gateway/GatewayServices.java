@@ -1,5 +1,6 @@
 package io.infergate.gateway;
 
+import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.admission.ExpiryWatch;
@@ -21,11 +22,15 @@ public record GatewayServices(ModelRegistry registry, RequestRouter router, Work
    * @param local the servables of this process's worker (none in a gateway-only process)
    * @param drain whether the process is shutting down
    */
-  public static GatewayServices create(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                                       FeatureEnricher features, LocalServables local, Drain drain) {
+  public static GatewayServices create(Vertx vertx, GatewayOptions options, ModelRegistry registry,
+                                       PrometheusMeterRegistry prometheus, FeatureEnricher features,
+                                       LocalServables local, Drain drain) {
     RequestRouter router = new RequestRouter(registry, prometheus);
     ExpiryWatch expiry = new ExpiryWatch(vertx);
-    WorkerClient workers = new WorkerClient(vertx, registry, local, expiry);
+    // A tensor may not be larger than the largest request could carry (a value repeated to fill a shape included).
+    TensorLimits limits = new TensorLimits(Math.max(options.limits().maxRequestBodyBytes(),
+        options.limits().grpcMaxMessageBytes()));
+    WorkerClient workers = new WorkerClient(vertx, registry, local, expiry, limits);
     return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
         new RequestMetrics(prometheus, registry), prometheus, features, drain, expiry);
   }

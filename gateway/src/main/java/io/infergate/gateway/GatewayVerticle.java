@@ -44,7 +44,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, registry, prometheus, features, local, drain);
+    GatewayServices services = GatewayServices.create(vertx, options, registry, prometheus, features, local, drain);
     EventLoopLag.start(vertx, prometheus);
     GatewayOptions.Listen listen = options.listen();
     server = vertx.createHttpServer(serverOptions()

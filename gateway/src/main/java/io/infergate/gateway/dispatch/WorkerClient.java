@@ -1,6 +1,7 @@
 package io.infergate.gateway.dispatch;
 
 import io.infergate.common.ServableId;
+import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
 import io.infergate.common.bus.Deadlines;
@@ -10,6 +11,7 @@ import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.admission.ExpiryWatch;
+import io.infergate.proto.serving.PredictRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -39,16 +41,20 @@ public final class WorkerClient {
   private final ModelRegistry registry;
   private final LocalServables local;
   private final ExpiryWatch expiry;
+  private final TensorLimits limits;
 
   /**
    * @param local the servables of this process's worker, called directly instead of over the bus
    * @param expiry fails a direct call once its deadline passes (the bus times out its requests itself)
+   * @param limits what a request's tensors may be; nothing beyond them leaves the gateway
    */
-  public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local, ExpiryWatch expiry) {
+  public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local, ExpiryWatch expiry,
+                      TensorLimits limits) {
     this.vertx = vertx;
     this.registry = registry;
     this.local = local;
     this.expiry = expiry;
+    this.limits = limits;
     registry.onChange(this::failOverDepartedWorkers);
   }
 
@@ -158,6 +164,10 @@ public final class WorkerClient {
    */
   public <T> Future<Served<T>> request(ServableRecord servable, Supplier<ServableRecord> reroute, Object request,
                                        long deadlineNanos) {
+    if (request instanceof PredictRequest predict) {
+      // Every API's decoded request passes here: the one place its tensors are checked before they travel.
+      predict.getInputsMap().forEach(limits::check);
+    }
     Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
     pending.send(servable, null);
     return pending.result.future();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.infergate.common.TensorLimits;
 import io.infergate.common.status.ServingException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -206,7 +207,7 @@ final class JsonTensorBuilder {
 
   /** The dimensions of one nested JSON list, which must not be ragged. */
   private final class NestedShape {
-    private static final int MAX_RANK = 32;
+    private static final int MAX_RANK = TensorLimits.MAX_RANK;
     private final long[] lengths = new long[MAX_RANK];
     private final boolean[] known = new boolean[MAX_RANK];
     private int rank = -1;

@@ -1,6 +1,7 @@
 package io.infergate.worker.batching;
 
 import com.google.protobuf.ByteString;
+import io.infergate.common.TensorLimits;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.worker.runtime.SignatureRun;
@@ -76,6 +77,8 @@ public final class TensorBatcher {
           inner[d] = Math.max(inner[d], dims[d + 1]);
         }
       }
+      // Each call passed the limits alone; padded to each other's widest dimensions they may not.
+      checkPadded(normalized.get(0).getDtype(), paddedRows, inner);
       for (int i = 0; i < normalized.size(); i++) {
         normalized.set(i, padInner(normalized.get(i), inner));
       }
@@ -110,6 +113,15 @@ public final class TensorBatcher {
       content = content.concat(firstRow);
     }
     return out.setTensorContent(content).build();
+  }
+
+  private static void checkPadded(DataType dtype, long rows, long[] inner) {
+    TensorShapeProto.Builder padded = TensorShapeProto.newBuilder();
+    padded.addDimBuilder().setSize(rows);
+    for (long dim : inner) {
+      padded.addDimBuilder().setSize(dim);
+    }
+    TensorLimits.NATIVE.checkShape("padded batch", dtype, padded.build());
   }
 
   /** Copies a tensor into a larger inner shape, filling the new cells with zeros (or empty strings). */

@@ -1,6 +1,6 @@
 package io.infergate.worker.runtime;
 
-import io.infergate.common.status.ServingException;
+import io.infergate.common.TensorLimits;
 import org.tensorflow.proto.DataType;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -10,7 +10,7 @@ import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
-/** The TensorFlow dtypes Infergate serves, and the TF Java type of each. */
+/** The TF Java type of each dtype Infergate serves ({@link TensorLimits} lists them). */
 final class DataTypes {
 
   private DataTypes() {}
@@ -23,22 +23,8 @@ final class DataTypes {
       case DT_INT64 -> TInt64.class;
       case DT_BOOL -> TBool.class;
       case DT_STRING -> TString.class;
-      default -> throw unsupported(dtype);
+      default -> throw TensorLimits.unsupported(dtype);
     };
   }
 
-  /** Bytes per element of a fixed-size dtype. */
-  static int elementSize(DataType dtype) {
-    return switch (dtype) {
-      case DT_FLOAT, DT_INT32 -> 4;
-      case DT_DOUBLE, DT_INT64 -> 8;
-      case DT_BOOL -> 1;
-      default -> throw unsupported(dtype);
-    };
-  }
-
-  static ServingException unsupported(DataType dtype) {
-    return ServingException.invalidArgument("Unsupported dtype " + dtype
-        + ": Infergate serves DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, DT_BOOL and DT_STRING");
-  }
 }

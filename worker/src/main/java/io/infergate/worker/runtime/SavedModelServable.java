@@ -172,7 +172,7 @@ public final class SavedModelServable implements AutoCloseable {
     try {
       Session.Runner runner = bundle.session().runner();
       for (Map.Entry<String, TensorProto> input : inputs.entrySet()) {
-        Tensor tensor = TensorProtoConverter.toTensor(input.getValue());
+        Tensor tensor = TensorProtoConverter.toTensor(input.getKey(), input.getValue());
         fed.add(tensor);
         runner.feed(signature.getInputsMap().get(input.getKey()).getName(), tensor);
       }

@@ -1,5 +1,6 @@
 package io.infergate.worker.runtime;
 
+import io.infergate.common.TensorLimits;
 import io.infergate.common.status.ServingException;
 import java.util.Map;
 import java.util.Set;
@@ -32,13 +33,15 @@ final class SignatureValidator {
   }
 
   /**
-   * Only the dtype is checked: TF Serving feeds tensors whatever the signature's declared shape
-   * (half_plus_two declares [-1,1] and takes [3]); real shape conflicts surface from TensorFlow.
+   * The dtype, and what TensorFlow would abort on: TF Serving feeds tensors whatever the
+   * signature's declared shape (half_plus_two declares [-1,1] and takes [3]), so shape conflicts
+   * with the model surface from TensorFlow as errors.
    */
   private static void validateTensor(String name, TensorInfo info, TensorProto tensor) {
     if (tensor.getDtype() != info.getDtype()) {
       throw ServingException.invalidArgument("Input '" + name + "' expects " + info.getDtype()
           + " but got " + tensor.getDtype());
     }
+    TensorLimits.NATIVE.check(name, tensor);
   }
 }

@@ -2,6 +2,7 @@ package io.infergate.worker.runtime;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
+import io.infergate.common.TensorLimits;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.tensorflow.RawTensor;
@@ -25,8 +26,12 @@ public final class TensorProtoConverter {
 
   private TensorProtoConverter() {}
 
-  /** A new native tensor; the caller owns it and must close it. */
-  public static Tensor toTensor(TensorProto proto) {
+  /**
+   * A new native tensor; the caller owns it and must close it. The last gate before TensorFlow:
+   * a malformed tensor here would abort the process, so it is checked once more whatever checked it before.
+   */
+  public static Tensor toTensor(String name, TensorProto proto) {
+    TensorLimits.NATIVE.check(name, proto);
     TensorProto canonical = TensorProtos.canonical(proto);
     Shape shape = Shape.of(TensorProtos.dims(canonical));
     if (canonical.getDtype() == DataType.DT_STRING) {
@@ -47,7 +52,7 @@ public final class TensorProtoConverter {
       strings.asBytes().scalars().forEach(s -> proto.addStringVal(ByteString.copyFrom(s.getObject())));
       return proto.build();
     }
-    DataTypes.elementSize(tensor.dataType()); // refuses an output dtype no protocol can describe
+    TensorLimits.elementSize(tensor.dataType()); // refuses an output dtype no protocol can describe
     RawTensor raw = tensor.asRawTensor();
     byte[] bytes = new byte[Math.toIntExact(raw.numBytes())];
     raw.data().read(bytes);

@@ -2,7 +2,7 @@ package io.infergate.worker.runtime;
 
 import com.google.protobuf.UnsafeByteOperations;
 import io.infergate.common.TensorShapes;
-import io.infergate.common.status.ServingException;
+import io.infergate.common.TensorLimits;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.tensorflow.proto.DataType;
@@ -24,22 +24,18 @@ public final class TensorProtos {
   }
 
   public static long elementCount(TensorProto tensor) {
-    long count = 1;
-    for (long dim : dims(tensor)) {
-      if (dim < 0) {
-        throw ServingException.invalidArgument("Tensor shape has an unknown dimension: " + tensor.getTensorShape());
-      }
-      count *= dim;
-    }
-    return count;
+    return TensorLimits.elementCount("", tensor.getTensorShape());
   }
 
   /** Bytes per element of a numeric or bool dtype. */
   public static int elementSize(DataType dtype) {
-    return DataTypes.elementSize(dtype);
+    return TensorLimits.elementSize(dtype);
   }
 
-  /** The tensor in canonical form; returns it unchanged when it already is. */
+  /**
+   * The tensor in canonical form; returns it unchanged when it already is. The tensor must have
+   * passed {@link TensorLimits#check}, which also bounds what filling its shape takes.
+   */
   public static TensorProto canonical(TensorProto tensor) {
     long count = elementCount(tensor);
     if (tensor.getDtype() == DataType.DT_STRING) {
@@ -47,23 +43,17 @@ public final class TensorProtos {
       if (given == count) {
         return tensor;
       }
-      requireFill(tensor, given, count);
       TensorProto.Builder out = tensor.toBuilder().clearStringVal();
       for (long i = 0; i < count; i++) {
         out.addStringVal(tensor.getStringVal(0));
       }
       return out.build();
     }
-    int size = DataTypes.elementSize(tensor.getDtype());
+    int size = TensorLimits.elementSize(tensor.getDtype());
     if (!tensor.getTensorContent().isEmpty()) {
-      if (tensor.getTensorContent().size() != count * size) {
-        throw ServingException.invalidArgument("tensor_content of a " + tensor.getDtype() + " tensor with "
-            + count + " elements must be " + count * size + " bytes, not " + tensor.getTensorContent().size());
-      }
       return tensor;
     }
-    int given = typedValueCount(tensor);
-    requireFill(tensor, given, count);
+    int given = TensorLimits.typedValueCount(tensor);
     ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(count * size)).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
       int at = given == 1 ? 0 : i;
@@ -73,30 +63,10 @@ public final class TensorProtos {
         case DT_INT32 -> out.putInt(tensor.getIntVal(at));
         case DT_INT64 -> out.putLong(tensor.getInt64Val(at));
         case DT_BOOL -> out.put(tensor.getBoolVal(at) ? (byte) 1 : 0);
-        default -> throw DataTypes.unsupported(tensor.getDtype());
+        default -> throw TensorLimits.unsupported(tensor.getDtype());
       }
     }
     return TensorProto.newBuilder().setDtype(tensor.getDtype()).setTensorShape(tensor.getTensorShape())
         .setTensorContent(UnsafeByteOperations.unsafeWrap(out.array())).build();
   }
-
-  /** Whether {@code given} values can fill {@code count} elements: exactly, or one value repeated. */
-  private static void requireFill(TensorProto tensor, int given, long count) {
-    if (given != count && !(given == 1 && count > 0)) {
-      throw ServingException.invalidArgument(tensor.getDtype() + " tensor of shape "
-          + java.util.Arrays.toString(dims(tensor)) + " needs " + count + " values but has " + given);
-    }
-  }
-
-  private static int typedValueCount(TensorProto tensor) {
-    return switch (tensor.getDtype()) {
-      case DT_FLOAT -> tensor.getFloatValCount();
-      case DT_DOUBLE -> tensor.getDoubleValCount();
-      case DT_INT32 -> tensor.getIntValCount();
-      case DT_INT64 -> tensor.getInt64ValCount();
-      case DT_BOOL -> tensor.getBoolValCount();
-      default -> throw DataTypes.unsupported(tensor.getDtype());
-    };
-  }
-
 }

@@ -73,6 +73,25 @@ class SavedModelServableTest {
     }
   }
 
+  /**
+   * The runtime guards itself, whoever sends the request: each of these tensors would abort the
+   * process inside TensorFlow (rank above 254) or exhaust its memory if it reached TF.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {33, 255, 300})
+  void refusesATensorTensorFlowWouldAbortOnAndStaysUp(int rank) {
+    long[] dims = new long[rank];
+    Arrays.fill(dims, 1);
+    TensorProto tooDeep = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT).setTensorShape(shape(dims))
+        .addFloatVal(1f).build();
+    assertThatThrownBy(() -> tf1.predict(predict("x", tooDeep))).isInstanceOfSatisfying(ServingException.class,
+        e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+    TensorProto empty = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT).setTensorShape(shape(new long[rank]))
+        .build();
+    assertThatThrownBy(() -> tf1.predict(predict("x", empty))).isInstanceOf(ServingException.class);
+    assertThat(floatValues(tf1.predict(predict("x", floats(1, 2.0f))).getOutputsOrThrow("y"))).containsExactly(3.0f);
+  }
+
   @Test
   void acceptsTypedFieldsAsWellAsTensorContent() {
     TensorProto typedField = TensorProto.newBuilder().setDtype(DataType.DT_FLOAT)
