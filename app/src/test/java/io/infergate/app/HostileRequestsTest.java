@@ -227,6 +227,30 @@ class HostileRequestsTest {
     }
   }
 
+  /** Bytes that are no protobuf message are the client's fault: INVALID_ARGUMENT, not INTERNAL. */
+  @Test
+  void aGrpcMessageThatDoesNotParseIsAnInvalidArgument() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      HttpClient http2 = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+          .setHttp2ClearTextUpgrade(false));
+      HttpClientResponse response = TestServer.await(http2.request(HttpMethod.POST, server.server.grpcPort(),
+              "localhost", "/tensorflow.serving.PredictionService/Predict")
+          .compose(request -> {
+            request.putHeader("content-type", "application/grpc").putHeader("te", "trailers");
+            // A 5-byte message whose field tag 0 is not valid protobuf.
+            return request.send(Buffer.buffer(new byte[] {0, 0, 0, 0, 5, 0, 0, 0, 0, 0}))
+                .compose(answer -> answer.end().map(v -> answer));
+          }));
+      String status = response.getHeader("grpc-status") != null ? response.getHeader("grpc-status")
+          : response.getTrailer("grpc-status");
+      assertThat(status).isEqualTo(String.valueOf(Status.Code.INVALID_ARGUMENT.value()));
+    } finally {
+      TestServer.await(vertx.close());
+    }
+    assertServerLives();
+  }
+
   static void assertServerLives() throws Exception {
     TestServer.Response response = server.post("/v1/models/half_plus_two:predict", "{\"instances\": [1.0]}");
     assertThat(response.status()).isEqualTo(200);

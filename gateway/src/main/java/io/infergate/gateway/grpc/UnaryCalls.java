@@ -9,11 +9,13 @@ import io.infergate.gateway.metrics.RequestMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.grpc.common.GrpcMessage;
 import io.vertx.grpc.common.GrpcMessageDecoder;
 import io.vertx.grpc.common.GrpcMessageEncoder;
 import io.vertx.grpc.common.GrpcStatus;
 import io.vertx.grpc.common.ServiceMethod;
 import io.vertx.grpc.common.ServiceName;
+import io.vertx.grpc.common.WireFormat;
 import io.vertx.grpc.server.GrpcServerRequest;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
@@ -54,29 +56,56 @@ final class UnaryCalls {
     Future<Answer<Resp>> apply(Req request, long deadlineNanos, UnaryOperator<String> metadata);
   }
 
-  static <Req extends Message, Resp extends Message> ServiceMethod<Req, Resp> method(
+  /** A request message as it came off the wire: parsed, or the reason it does not parse. */
+  record Parsed<T>(T message, String error) {}
+
+  /**
+   * A unary method whose undecodable requests are answered INVALID_ARGUMENT: Vert.x's own decoder
+   * throws, and the stream is then reset without any status.
+   */
+  static <Req extends Message, Resp extends Message> ServiceMethod<Parsed<Req>, Resp> method(
       ServiceName service, String name, Req prototype) {
-    return ServiceMethod.server(service, name, GrpcMessageEncoder.encoder(), GrpcMessageDecoder.decoder(prototype));
+    GrpcMessageDecoder<Req> strict = GrpcMessageDecoder.decoder(prototype);
+    GrpcMessageDecoder<Parsed<Req>> lenient = new GrpcMessageDecoder<>() {
+      @Override
+      public Parsed<Req> decode(GrpcMessage message) {
+        try {
+          return new Parsed<>(strict.decode(message), null);
+        } catch (RuntimeException e) {
+          Throwable cause = e.getCause() != null ? e.getCause() : e;
+          return new Parsed<>(null, "The request is not a valid " + prototype.getDescriptorForType().getFullName()
+              + ": " + cause.getMessage());
+        }
+      }
+
+      @Override
+      public boolean accepts(WireFormat format) {
+        return strict.accepts(format);
+      }
+    };
+    return ServiceMethod.server(service, name, GrpcMessageEncoder.encoder(), lenient);
   }
 
   /**
    * @param api the method name for metrics
    * @param modelOf the model a request names, for the metrics tag (only if that model exists)
    */
-  <Req, Resp> Handler<GrpcServerRequest<Req, Resp>> unary(String api, Function<Req, String> modelOf,
-                                                          Call<Req, Resp> call) {
+  <Req, Resp> Handler<GrpcServerRequest<Parsed<Req>, Resp>> unary(String api, Function<Req, String> modelOf,
+                                                                  Call<Req, Resp> call) {
     return request -> {
       // The deadline runs from the call's arrival: a message that trickles in counts against it.
       long started = System.nanoTime();
       long timeoutMillis = request.timeout() > 0 ? request.timeout() : defaultTimeoutMillis;
       long deadline = started + timeoutMillis * 1_000_000;
-      Promise<Req> message = Promise.promise();
+      Promise<Parsed<Req>> message = Promise.promise();
       request.handler(message::tryComplete);
       request.exceptionHandler(message::tryFail);
-      Future<Answer<Resp>> answer = message.future().compose(m -> call.apply(m, deadline, request.headers()::get));
+      Future<Answer<Resp>> answer = message.future().compose(parsed -> parsed.error() != null
+          ? Future.failedFuture(ServingException.invalidArgument(parsed.error()))
+          : call.apply(parsed.message(), deadline, request.headers()::get));
       expiry.bound(answer, deadline).onComplete(result -> {
-        Req received = message.future().result();
-        String model = received == null ? null : modelOf.apply(received);
+        Parsed<Req> received = message.future().result();
+        String model = received == null || received.message() == null ? null : modelOf.apply(received.message());
         if (result.succeeded()) {
           respond(request, result.result().response(), null);
           metrics.record(result.result().servedBy(), model, api, ENTRYPOINT, StatusCode.OK, started);
