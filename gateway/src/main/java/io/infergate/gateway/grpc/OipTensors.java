@@ -22,13 +22,13 @@ import org.tensorflow.proto.TensorShapeProto;
  * as raw little-endian bytes (BYTES elements prefixed with their 4-byte length); outputs go
  * back raw, as Triton does.
  */
-final class OipTensors {
+public final class OipTensors {
 
   static final String SIGNATURE_PARAMETER = "signature_name";
 
   private OipTensors() {}
 
-  static PredictRequest toPredict(ModelInferRequest request) {
+  public static PredictRequest toPredict(ModelInferRequest request) {
     boolean raw = request.getRawInputContentsCount() > 0;
     if (raw && request.getRawInputContentsCount() != request.getInputsCount()) {
       throw ServingException.invalidArgument("raw_input_contents must hold one entry per input ("
@@ -57,7 +57,7 @@ final class OipTensors {
     return predict.build();
   }
 
-  static ModelInferResponse toInfer(PredictResponse response, String id) {
+  public static ModelInferResponse toInfer(PredictResponse response, String id) {
     ModelInferResponse.Builder infer = ModelInferResponse.newBuilder()
         .setModelName(response.getModelSpec().getName())
         .setModelVersion(Long.toString(response.getModelSpec().getVersion().getValue()))

@@ -38,7 +38,7 @@ public final class OpenInferenceJson {
         String field = parser.currentName();
         parser.nextToken();
         switch (field) {
-          case "id" -> id = parser.getValueAsString();
+          case "id" -> id = text(parser, "id");
           case "parameters" -> signatureName = readSignatureName(parser, signatureName);
           case "inputs" -> {
             sawInputs = true;
@@ -83,7 +83,7 @@ public final class OpenInferenceJson {
       String key = parser.currentName();
       parser.nextToken();
       if ("signature_name".equals(key)) {
-        name = parser.getValueAsString();
+        name = text(parser, "signature_name");
       } else {
         parser.skipChildren();
       }
@@ -100,8 +100,8 @@ public final class OpenInferenceJson {
       String field = parser.currentName();
       parser.nextToken();
       switch (field) {
-        case "name" -> name = parser.getValueAsString();
-        case "datatype" -> datatype = parser.getValueAsString();
+        case "name" -> name = text(parser, "name");
+        case "datatype" -> datatype = text(parser, "datatype");
         case "shape" -> shape = readShape(parser);
         case "data" -> {
           data = new JsonTensorBuilder(name == null ? "?" : name, false);
@@ -132,6 +132,14 @@ public final class OpenInferenceJson {
     request.putInputs(name, flat.toBuilder().setTensorShape(JsonTensorBuilder.shapeProto(shape)).build());
   }
 
+  /** The string the parser stands on; any other JSON value for a string field is the client's error. */
+  private static String text(JsonParser parser, String field) throws IOException {
+    if (parser.currentToken() != JsonToken.VALUE_STRING) {
+      throw ServingException.invalidArgument("'" + field + "' must be a string");
+    }
+    return parser.getText();
+  }
+
   private static long[] readShape(JsonParser parser) throws IOException {
     if (parser.currentToken() != JsonToken.START_ARRAY) {
       throw ServingException.invalidArgument("'shape' must be a list of integers");
@@ -151,7 +159,7 @@ public final class OpenInferenceJson {
       String field = parser.currentName();
       parser.nextToken();
       if ("name".equals(field)) {
-        request.addOutputFilter(parser.getValueAsString());
+        request.addOutputFilter(text(parser, "name"));
       } else {
         parser.skipChildren();
       }
