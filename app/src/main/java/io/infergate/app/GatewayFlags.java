@@ -3,6 +3,7 @@ package io.infergate.app;
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.proto.features.FeatureConfig;
 import io.infergate.proto.serving.MonitoringConfig;
 import java.nio.file.Path;
@@ -60,6 +61,29 @@ final class GatewayFlags {
           + "the idle timeout of the load balancer in front. Default: ${DEFAULT-VALUE}")
   int idleTimeoutSeconds;
 
+  @Option(names = "--max_connections", defaultValue = "${env:INFERGATE_MAX_CONNECTIONS:-4096}",
+      description = "Connections the process keeps open, REST and gRPC together; a new one beyond is closed at once. "
+          + "Default: ${DEFAULT-VALUE}")
+  int maxConnections;
+
+  @Option(names = "--max_concurrent_requests", defaultValue = "${env:INFERGATE_MAX_CONCURRENT_REQUESTS:-1024}",
+      description = "Inference requests (predict, classify, regress, infer) the process takes in at once; beyond, "
+          + "HTTP 503 / UNAVAILABLE with Retry-After at once. Size it as peak throughput x target latency. "
+          + "Default: ${DEFAULT-VALUE}")
+  int maxConcurrentRequests;
+
+  @Option(names = "--max_concurrent_requests_per_model",
+      defaultValue = "${env:INFERGATE_MAX_CONCURRENT_REQUESTS_PER_MODEL:-0}",
+      description = "Inference requests one model may have in flight in this process; beyond, HTTP 429 / "
+          + "RESOURCE_EXHAUSTED with Retry-After at once. 0 = --max_concurrent_requests. Default: ${DEFAULT-VALUE}")
+  int maxConcurrentRequestsPerModel;
+
+  @Option(names = "--max_inflight_request_bytes", defaultValue = "${env:INFERGATE_MAX_INFLIGHT_REQUEST_BYTES:-0}",
+      description = "Memory the requests in flight may hold, each charged " + Admission.MEMORY_PER_BODY_BYTE
+          + " times its JSON body or " + Admission.MEMORY_PER_MESSAGE_BYTE + " times its gRPC message; beyond, "
+          + "HTTP 503 / UNAVAILABLE at once. 0 = a quarter of the maximum heap. Default: ${DEFAULT-VALUE}")
+  long maxInflightRequestBytes;
+
   @Option(names = "--monitoring_config_file", defaultValue = "${env:INFERGATE_MONITORING_CONFIG_FILE}",
       description = "MonitoringConfig in text format (Prometheus path or off); metrics are on by default")
   Path monitoringConfigFile;
@@ -95,6 +119,22 @@ final class GatewayFlags {
     if (idleTimeoutSeconds < 0) {
       throw new ConfigException("--idle_timeout_seconds cannot be negative");
     }
+    if (maxConnections <= 0 || maxConcurrentRequests <= 0) {
+      throw new ConfigException("--max_connections and --max_concurrent_requests must be positive");
+    }
+    if (maxConcurrentRequestsPerModel < 0 || maxInflightRequestBytes < 0) {
+      throw new ConfigException("--max_concurrent_requests_per_model and --max_inflight_request_bytes cannot be "
+          + "negative");
+    }
+    long memoryBudget = maxInflightRequestBytes > 0 ? maxInflightRequestBytes : Runtime.getRuntime().maxMemory() / 4;
+    long largestRequest = Math.max(maxRequestBodyBytes * Admission.MEMORY_PER_BODY_BYTE,
+        grpcMaxMessageSize * Admission.MEMORY_PER_MESSAGE_BYTE);
+    if (memoryBudget < largestRequest) {
+      throw new ConfigException("The memory budget for requests in flight (--max_inflight_request_bytes, "
+          + memoryBudget + " bytes) cannot hold even one of the largest requests allowed (" + largestRequest
+          + " bytes charged for --max_request_body_bytes or --grpc_max_message_size); raise it or the heap (-Xmx), "
+          + "or lower those limits");
+    }
     if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
       throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
     }
@@ -109,6 +149,8 @@ final class GatewayFlags {
     return new GatewayOptions(new GatewayOptions.Listen(restApiHost, restApiPort, grpcHost, port),
         new GatewayOptions.Limits(restApiTimeoutMs, maxRequestBodyBytes, grpcMaxMessageSize, requestBodyTimeoutMs,
             idleTimeoutSeconds),
+        new Admission.Limits(maxConnections, maxConcurrentRequests,
+            maxConcurrentRequestsPerModel == 0 ? maxConcurrentRequests : maxConcurrentRequestsPerModel, memoryBudget),
         metricsPath(monitoring), serverVersion,
         adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
         Math.round(shutdownDrainSeconds * 1000));

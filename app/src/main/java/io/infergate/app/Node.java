@@ -6,6 +6,8 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.Drain;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
+import io.infergate.gateway.SharedServices;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.features.FeatureStores;
 import com.hazelcast.core.HazelcastInstance;
@@ -72,6 +74,7 @@ public final class Node {
     Future<String> workerStarted = worker == null ? Future.succeededFuture()
         : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId, local));
     AtomicReference<FeatureEnricher> features = new AtomicReference<>();
+    AtomicReference<SharedServices> shared = new AtomicReference<>();
     return workerStarted
         .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
             : vertx.executeBlocking(() -> {
@@ -80,7 +83,9 @@ public final class Node {
               return null;
             }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
-          GatewayVerticle verticle = new GatewayVerticle(gateway, registry, prometheus, features.get(), local, drain);
+          GatewayVerticle verticle = new GatewayVerticle(gateway, shared.updateAndGet(existing -> existing != null
+              ? existing : new SharedServices(registry, prometheus, features.get(), local, drain,
+                  new Admission(gateway.admission(), prometheus))));
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))

@@ -1,5 +1,6 @@
 package io.infergate.gateway;
 
+import io.infergate.gateway.admission.Admission;
 import io.infergate.proto.features.FeatureConfig;
 
 /**
@@ -13,6 +14,7 @@ import io.infergate.proto.features.FeatureConfig;
 public record GatewayOptions(
     Listen listen,
     Limits limits,
+    Admission.Limits admission,
     String metricsPath,
     String serverVersion,
     String adminToken,

@@ -1,8 +1,8 @@
 package io.infergate.gateway;
 
 import io.infergate.common.TensorLimits;
-import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.features.FeatureEnricher;
@@ -12,27 +12,25 @@ import io.infergate.gateway.routing.RequestRouter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
-/** What every protocol of one gateway verticle shares: routing, dispatch, shadowing, metrics and deadlines. */
+/**
+ * What every protocol of one gateway verticle shares: routing, dispatch, shadowing, metrics,
+ * deadlines, and the process's shared services.
+ */
 public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
                               Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
-                              FeatureEnricher features, Drain drain, ExpiryWatch expiry) {
+                              FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission) {
 
-  /**
-   * @param features the process's feature enricher, or null when no model takes features
-   * @param local the servables of this process's worker (none in a gateway-only process)
-   * @param drain whether the process is shutting down
-   */
-  public static GatewayServices create(Vertx vertx, GatewayOptions options, ModelRegistry registry,
-                                       PrometheusMeterRegistry prometheus, FeatureEnricher features,
-                                       LocalServables local, Drain drain) {
-    RequestRouter router = new RequestRouter(registry, prometheus);
+  public static GatewayServices create(Vertx vertx, GatewayOptions options, SharedServices shared) {
+    RequestRouter router = new RequestRouter(shared.registry(), shared.prometheus());
     ExpiryWatch expiry = new ExpiryWatch(vertx);
     // A tensor may not be larger than the largest request could carry (a value repeated to fill a shape included).
     TensorLimits limits = new TensorLimits(Math.max(options.limits().maxRequestBodyBytes(),
         options.limits().grpcMaxMessageBytes()));
-    WorkerClient workers = new WorkerClient(vertx, registry, local, expiry, limits);
-    return new GatewayServices(registry, router, workers, new Shadowing(router, workers, prometheus),
-        new RequestMetrics(prometheus, registry), prometheus, features, drain, expiry);
+    WorkerClient workers = new WorkerClient(vertx, shared.registry(), shared.local(), expiry, limits,
+        shared.admission());
+    return new GatewayServices(shared.registry(), router, workers, new Shadowing(router, workers, shared.prometheus()),
+        new RequestMetrics(shared.prometheus(), shared.registry()), shared.prometheus(), shared.features(),
+        shared.drain(), expiry, shared.admission());
   }
 
   /**

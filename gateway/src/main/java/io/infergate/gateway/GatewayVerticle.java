@@ -1,14 +1,12 @@
 package io.infergate.gateway;
 
-import io.infergate.common.bus.LocalServables;
-import io.infergate.common.registry.ModelRegistry;
-import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.grpc.GrpcApi;
 import io.infergate.gateway.metrics.EventLoopLag;
 import io.infergate.gateway.rest.RestServer;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 
@@ -19,39 +17,26 @@ import io.vertx.core.http.HttpServerOptions;
 public final class GatewayVerticle extends VerticleBase {
 
   private final GatewayOptions options;
-  private final ModelRegistry registry;
-  private final PrometheusMeterRegistry prometheus;
-  private final FeatureEnricher features;
-  private final LocalServables local;
-  private final Drain drain;
+  private final SharedServices shared;
   private HttpServer server;
   private HttpServer grpc;
 
-  /**
-   * @param features the process's feature enricher (shared by all gateway verticles), or null
-   * @param local the servables of this process's worker, called without the event bus
-   * @param drain whether the process is shutting down (then not ready)
-   */
-  public GatewayVerticle(GatewayOptions options, ModelRegistry registry, PrometheusMeterRegistry prometheus,
-                         FeatureEnricher features, LocalServables local, Drain drain) {
-    this.local = local;
-    this.drain = drain;
+  public GatewayVerticle(GatewayOptions options, SharedServices shared) {
     this.options = options;
-    this.registry = registry;
-    this.prometheus = prometheus;
-    this.features = features;
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, options, registry, prometheus, features, local, drain);
-    EventLoopLag.start(vertx, prometheus);
+    GatewayServices services = GatewayServices.create(vertx, options, shared);
+    EventLoopLag.start(vertx, shared.prometheus());
     GatewayOptions.Listen listen = options.listen();
     server = vertx.createHttpServer(serverOptions()
         .setHost(listen.restHost())
         .setPort(listen.restPort())
         .setCompressionSupported(false));
-    Future<?> rest = server.requestHandler(RestServer.handler(vertx, options, services)).listen();
+    Future<?> rest = server.connectionHandler(this::admit)
+        .requestHandler(RestServer.handler(vertx, options, services)).listen();
     if (listen.grpcPort() == 0) {
       return rest;
     }
@@ -60,8 +45,23 @@ public final class GatewayVerticle extends VerticleBase {
         .setPort(listen.grpcPort())
         .setUseAlpn(false)
         .setHttp2ClearTextEnabled(true));
-    return Future.all(rest, grpc.connectionHandler(GrpcApi::onConnection)
+    return Future.all(rest, grpc.connectionHandler(connection -> {
+          if (admit(connection)) {
+            GrpcApi.onConnection(connection);
+          }
+        })
         .requestHandler(GrpcApi.server(vertx, options, services)).listen());
+  }
+
+  /** Keeps a new connection within the process's budget, or closes it at once. */
+  private boolean admit(HttpConnection connection) {
+    Admission admission = shared.admission();
+    if (!admission.openConnection()) {
+      connection.close();
+      return false;
+    }
+    connection.closeHandler(v -> admission.closeConnection());
+    return true;
   }
 
   /** What both servers share: connection limits. */

@@ -10,6 +10,7 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.proto.serving.PredictRequest;
 import io.vertx.core.Context;
@@ -42,19 +43,22 @@ public final class WorkerClient {
   private final LocalServables local;
   private final ExpiryWatch expiry;
   private final TensorLimits limits;
+  private final Admission admission;
 
   /**
    * @param local the servables of this process's worker, called directly instead of over the bus
    * @param expiry fails a direct call once its deadline passes (the bus times out its requests itself)
    * @param limits what a request's tensors may be; nothing beyond them leaves the gateway
+   * @param admission whose per-model budget each request counts against while it is in flight
    */
   public WorkerClient(Vertx vertx, ModelRegistry registry, LocalServables local, ExpiryWatch expiry,
-                      TensorLimits limits) {
+                      TensorLimits limits, Admission admission) {
     this.vertx = vertx;
     this.registry = registry;
     this.local = local;
     this.expiry = expiry;
     this.limits = limits;
+    this.admission = admission;
     registry.onChange(this::failOverDepartedWorkers);
   }
 
@@ -161,6 +165,8 @@ public final class WorkerClient {
   /**
    * @param servable the servable routed for the request
    * @param reroute routes the request again for a retry (it may choose another servable)
+   * @throws io.infergate.common.status.ServingException INVALID_ARGUMENT for a tensor beyond the limits,
+   *     RESOURCE_EXHAUSTED when the model has as many requests in flight as it may
    */
   public <T> Future<Served<T>> request(ServableRecord servable, Supplier<ServableRecord> reroute, Object request,
                                        long deadlineNanos) {
@@ -168,9 +174,10 @@ public final class WorkerClient {
       // Every API's decoded request passes here: the one place its tensors are checked before they travel.
       predict.getInputsMap().forEach(limits::check);
     }
+    Runnable release = admission.admitForModel(servable.id().name());
     Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
     pending.send(servable, null);
-    return pending.result.future();
+    return pending.result.future().onComplete(done -> release.run());
   }
 
   /** The next worker in turn, skipping {@code excluded}; null when there is none. */

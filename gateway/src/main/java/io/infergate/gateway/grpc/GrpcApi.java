@@ -29,7 +29,8 @@ public final class GrpcApi {
     GrpcServer server = GrpcServer.server(vertx, new GrpcServerOptions()
         .setMaxMessageSize(options.limits().grpcMaxMessageBytes())
         .setScheduleDeadlineAutomatically(false));
-    UnaryCalls calls = new UnaryCalls(services.metrics(), services.expiry(), options.limits().requestTimeoutMillis());
+    UnaryCalls calls = new UnaryCalls(services.metrics(), services.expiry(), services.admission(),
+        options.limits().requestTimeoutMillis());
     TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls);
     OpenInferenceGrpc openInference = new OpenInferenceGrpc(services, calls, options.serverVersion());
     Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(services.ready());

@@ -49,20 +49,20 @@ final class OpenInferenceGrpc {
   Service service() {
     return Service.service(SERVICE, GrpcService.getDescriptor().findServiceByName("GRPCInferenceService"))
         .bind(UnaryCalls.method(SERVICE, "ServerLive", ServerLiveRequest.getDefaultInstance()),
-            calls.unary("server_live", r -> null, (r, d, h) ->
+            calls.query("server_live", r -> null, (r, d, h) ->
                 UnaryCalls.Answer.of(ServerLiveResponse.newBuilder().setLive(true).build())))
         .bind(UnaryCalls.method(SERVICE, "ServerReady", ServerReadyRequest.getDefaultInstance()),
-            calls.unary("server_ready", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
+            calls.query("server_ready", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
                 ServerReadyResponse.newBuilder().setReady(services.ready()).build())))
         .bind(UnaryCalls.method(SERVICE, "ServerMetadata", ServerMetadataRequest.getDefaultInstance()),
-            calls.unary("server_metadata", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
+            calls.query("server_metadata", r -> null, (r, d, h) -> UnaryCalls.Answer.of(
                 ServerMetadataResponse.newBuilder().setName("infergate").setVersion(serverVersion).build())))
         .bind(UnaryCalls.method(SERVICE, "ModelReady", ModelReadyRequest.getDefaultInstance()),
-            calls.unary("model_ready", ModelReadyRequest::getName, this::modelReady))
+            calls.query("model_ready", ModelReadyRequest::getName, this::modelReady))
         .bind(UnaryCalls.method(SERVICE, "ModelMetadata", ModelMetadataRequest.getDefaultInstance()),
-            calls.unary("model_metadata", ModelMetadataRequest::getName, this::modelMetadata))
+            calls.query("model_metadata", ModelMetadataRequest::getName, this::modelMetadata))
         .bind(UnaryCalls.method(SERVICE, "ModelInfer", ModelInferRequest.getDefaultInstance()),
-            calls.unary("infer", ModelInferRequest::getModelName, this::infer))
+            calls.inference("infer", ModelInferRequest::getModelName, this::infer))
         .build();
   }
 

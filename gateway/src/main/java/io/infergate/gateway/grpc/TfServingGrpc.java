@@ -66,24 +66,24 @@ final class TfServingGrpc {
   Service predictionService() {
     return Service.service(PREDICTION, PredictionServiceOuterClass.getDescriptor().findServiceByName("PredictionService"))
         .bind(UnaryCalls.method(PREDICTION, "Predict", PredictRequest.getDefaultInstance()),
-            calls.unary("predict", r -> r.getModelSpec().getName(), this::predict))
+            calls.inference("predict", r -> r.getModelSpec().getName(), this::predict))
         .bind(UnaryCalls.method(PREDICTION, "Classify", ClassificationRequest.getDefaultInstance()),
-            calls.unary("classify", r -> r.getModelSpec().getName(), this::classify))
+            calls.inference("classify", r -> r.getModelSpec().getName(), this::classify))
         .bind(UnaryCalls.method(PREDICTION, "Regress", RegressionRequest.getDefaultInstance()),
-            calls.unary("regress", r -> r.getModelSpec().getName(), this::regress))
+            calls.inference("regress", r -> r.getModelSpec().getName(), this::regress))
         .bind(UnaryCalls.method(PREDICTION, "MultiInference", MultiInferenceRequest.getDefaultInstance()),
-            calls.unary("multi_inference", TfServingGrpc::firstModel, this::multiInference))
+            calls.inference("multi_inference", TfServingGrpc::firstModel, this::multiInference))
         .bind(UnaryCalls.method(PREDICTION, "GetModelMetadata", GetModelMetadataRequest.getDefaultInstance()),
-            calls.unary("metadata", r -> r.getModelSpec().getName(), this::metadata))
+            calls.query("metadata", r -> r.getModelSpec().getName(), this::metadata))
         .build();
   }
 
   Service modelService() {
     return Service.service(MODEL, ModelServiceOuterClass.getDescriptor().findServiceByName("ModelService"))
         .bind(UnaryCalls.method(MODEL, "GetModelStatus", GetModelStatusRequest.getDefaultInstance()),
-            calls.unary("status", r -> r.getModelSpec().getName(), this::status))
+            calls.query("status", r -> r.getModelSpec().getName(), this::status))
         .bind(UnaryCalls.method(MODEL, "HandleReloadConfigRequest", ReloadConfigRequest.getDefaultInstance()),
-            calls.unary("reload_config", r -> null, this::reloadConfig))
+            calls.query("reload_config", r -> null, this::reloadConfig))
         .build();
   }
 

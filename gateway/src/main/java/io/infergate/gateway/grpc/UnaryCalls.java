@@ -4,6 +4,7 @@ import com.google.protobuf.Message;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.vertx.core.Future;
@@ -35,11 +36,13 @@ final class UnaryCalls {
 
   private final RequestMetrics metrics;
   private final ExpiryWatch expiry;
+  private final Admission admission;
   private final long defaultTimeoutMillis;
 
-  UnaryCalls(RequestMetrics metrics, ExpiryWatch expiry, long defaultTimeoutMillis) {
+  UnaryCalls(RequestMetrics metrics, ExpiryWatch expiry, Admission admission, long defaultTimeoutMillis) {
     this.metrics = metrics;
     this.expiry = expiry;
+    this.admission = admission;
     this.defaultTimeoutMillis = defaultTimeoutMillis;
   }
 
@@ -57,7 +60,7 @@ final class UnaryCalls {
   }
 
   /** A request message as it came off the wire: parsed, or the reason it does not parse. */
-  record Parsed<T>(T message, String error) {}
+  record Parsed<T>(T message, String error, int wireBytes) {}
 
   /**
    * A unary method whose undecodable requests are answered INVALID_ARGUMENT: Vert.x's own decoder
@@ -70,11 +73,11 @@ final class UnaryCalls {
       @Override
       public Parsed<Req> decode(GrpcMessage message) {
         try {
-          return new Parsed<>(strict.decode(message), null);
+          return new Parsed<>(strict.decode(message), null, message.payload().length());
         } catch (RuntimeException e) {
           Throwable cause = e.getCause() != null ? e.getCause() : e;
           return new Parsed<>(null, "The request is not a valid " + prototype.getDescriptorForType().getFullName()
-              + ": " + cause.getMessage());
+              + ": " + cause.getMessage(), message.payload().length());
         }
       }
 
@@ -87,35 +90,67 @@ final class UnaryCalls {
   }
 
   /**
+   * A method that asks nothing of a model (status, metadata, health): never refused for load.
+   *
    * @param api the method name for metrics
    * @param modelOf the model a request names, for the metrics tag (only if that model exists)
    */
-  <Req, Resp> Handler<GrpcServerRequest<Parsed<Req>, Resp>> unary(String api, Function<Req, String> modelOf,
+  <Req, Resp> Handler<GrpcServerRequest<Parsed<Req>, Resp>> query(String api, Function<Req, String> modelOf,
                                                                   Call<Req, Resp> call) {
+    return request -> handle(request, null, api, modelOf, call);
+  }
+
+  /**
+   * A method that runs a model: admitted within the server's budget, or refused UNAVAILABLE at
+   * once, before its message is read; its message is charged to the memory budget.
+   */
+  <Req, Resp> Handler<GrpcServerRequest<Parsed<Req>, Resp>> inference(String api, Function<Req, String> modelOf,
+                                                                      Call<Req, Resp> call) {
     return request -> {
-      // The deadline runs from the call's arrival: a message that trickles in counts against it.
-      long started = System.nanoTime();
-      long timeoutMillis = request.timeout() > 0 ? request.timeout() : defaultTimeoutMillis;
-      long deadline = started + timeoutMillis * 1_000_000;
-      Promise<Parsed<Req>> message = Promise.promise();
-      request.handler(message::tryComplete);
-      request.exceptionHandler(message::tryFail);
-      Future<Answer<Resp>> answer = message.future().compose(parsed -> parsed.error() != null
-          ? Future.failedFuture(ServingException.invalidArgument(parsed.error()))
-          : call.apply(parsed.message(), deadline, request.headers()::get));
-      expiry.bound(answer, deadline).onComplete(result -> {
-        Parsed<Req> received = message.future().result();
-        String model = received == null || received.message() == null ? null : modelOf.apply(received.message());
-        if (result.succeeded()) {
-          respond(request, result.result().response(), null);
-          metrics.record(result.result().servedBy(), model, api, ENTRYPOINT, StatusCode.OK, started);
-        } else {
-          ServingException status = ServingException.of(result.cause());
-          respond(request, null, status);
-          metrics.record(null, model, api, ENTRYPOINT, status.code(), started);
-        }
-      });
+      Admission.Ticket ticket;
+      try {
+        ticket = admission.admit(0);
+      } catch (ServingException full) {
+        respond(request, null, full);
+        metrics.record(null, null, api, ENTRYPOINT, full.code(), System.nanoTime());
+        return;
+      }
+      handle(request, ticket, api, modelOf, call);
     };
+  }
+
+  private <Req, Resp> void handle(GrpcServerRequest<Parsed<Req>, Resp> request, Admission.Ticket ticket, String api,
+                                  Function<Req, String> modelOf, Call<Req, Resp> call) {
+    // The deadline runs from the call's arrival: a message that trickles in counts against it.
+    long started = System.nanoTime();
+    long timeoutMillis = request.timeout() > 0 ? request.timeout() : defaultTimeoutMillis;
+    long deadline = started + timeoutMillis * 1_000_000;
+    Promise<Parsed<Req>> message = Promise.promise();
+    request.handler(message::tryComplete);
+    request.exceptionHandler(message::tryFail);
+    Future<Answer<Resp>> answer = message.future().compose(parsed -> {
+      if (ticket != null) {
+        ticket.charge(parsed.wireBytes(), Admission.MEMORY_PER_MESSAGE_BYTE);
+      }
+      return parsed.error() != null
+          ? Future.failedFuture(ServingException.invalidArgument(parsed.error()))
+          : call.apply(parsed.message(), deadline, request.headers()::get);
+    });
+    expiry.bound(answer, deadline).onComplete(result -> {
+      if (ticket != null) {
+        ticket.release();
+      }
+      Parsed<Req> received = message.future().result();
+      String model = received == null || received.message() == null ? null : modelOf.apply(received.message());
+      if (result.succeeded()) {
+        respond(request, result.result().response(), null);
+        metrics.record(result.result().servedBy(), model, api, ENTRYPOINT, StatusCode.OK, started);
+      } else {
+        ServingException status = ServingException.of(result.cause());
+        respond(request, null, status);
+        metrics.record(null, model, api, ENTRYPOINT, status.code(), started);
+      }
+    });
   }
 
   /** Sends the answer or the status; a stream the client has already reset takes neither. */

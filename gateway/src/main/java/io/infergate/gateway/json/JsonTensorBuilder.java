@@ -30,8 +30,11 @@ final class JsonTensorBuilder {
   private final String name;
   private final boolean batched;
   private Kind kind = Kind.NONE;
-  private double[] numbers = new double[16];
-  private long[] integers;
+  /**
+   * Numbers and bools, 8 bytes each: integers as longs while every number read is one, then all
+   * as the bits of doubles (a request's JSON is the largest thing it makes, so it is kept compact).
+   */
+  private long[] values = new long[16];
   private boolean allIntegers = true;
   private final List<ByteString> bytes = new ArrayList<>();
   private int size;
@@ -101,7 +104,7 @@ final class JsonTensorBuilder {
         requireKind(Kind.NUMBER, dtype);
         ByteBuffer out = little(size * 4);
         for (int i = 0; i < size; i++) {
-          out.putFloat((float) numbers[i]);
+          out.putFloat((float) number(i));
         }
         tensor.setTensorContent(UnsafeByteOperations.unsafeWrap(out.array()));
       }
@@ -109,7 +112,7 @@ final class JsonTensorBuilder {
         requireKind(Kind.NUMBER, dtype);
         ByteBuffer out = little(size * 8);
         for (int i = 0; i < size; i++) {
-          out.putDouble(numbers[i]);
+          out.putDouble(number(i));
         }
         tensor.setTensorContent(UnsafeByteOperations.unsafeWrap(out.array()));
       }
@@ -117,11 +120,11 @@ final class JsonTensorBuilder {
         requireIntegers(dtype);
         ByteBuffer out = little(size * 4);
         for (int i = 0; i < size; i++) {
-          if (integers[i] != (int) integers[i]) {
-            throw ServingException.invalidArgument(describe(true) + " value " + integers[i]
+          if (values[i] != (int) values[i]) {
+            throw ServingException.invalidArgument(describe(true) + " value " + values[i]
                 + " does not fit DT_INT32");
           }
-          out.putInt((int) integers[i]);
+          out.putInt((int) values[i]);
         }
         tensor.setTensorContent(UnsafeByteOperations.unsafeWrap(out.array()));
       }
@@ -129,7 +132,7 @@ final class JsonTensorBuilder {
         requireIntegers(dtype);
         ByteBuffer out = little(size * 8);
         for (int i = 0; i < size; i++) {
-          out.putLong(integers[i]);
+          out.putLong(values[i]);
         }
         tensor.setTensorContent(UnsafeByteOperations.unsafeWrap(out.array()));
       }
@@ -137,7 +140,7 @@ final class JsonTensorBuilder {
         requireKind(Kind.BOOL, dtype);
         byte[] out = new byte[size];
         for (int i = 0; i < size; i++) {
-          out[i] = (byte) numbers[i];
+          out[i] = (byte) values[i];
         }
         tensor.setTensorContent(UnsafeByteOperations.unsafeWrap(out));
       }
@@ -160,7 +163,7 @@ final class JsonTensorBuilder {
     for (int i = 0; i < size; i++) {
       switch (kind) {
         case BYTES -> texts.add(bytes.get(i).toStringUtf8());
-        case NUMBER -> texts.add(allIntegers ? Long.toString(integers[i]) : Double.toString(numbers[i]));
+        case NUMBER -> texts.add(allIntegers ? Long.toString(values[i]) : Double.toString(number(i)));
         default -> throw ServingException.invalidArgument(describe(true) + " must hold strings or numbers");
       }
     }
@@ -248,17 +251,23 @@ final class JsonTensorBuilder {
           throw ServingException.invalidArgument(describe(true) + " value "
               + parser.getText() + " is out of the int64 range");
         }
+        setKind(Kind.NUMBER);
         long value = parser.getLongValue();
-        addNumber(value, value);
+        add(allIntegers ? value : Double.doubleToRawLongBits(value));
       }
       case VALUE_NUMBER_FLOAT -> {
-        allIntegers = false;
-        addNumber(parser.getDoubleValue(), 0);
+        setKind(Kind.NUMBER);
+        if (allIntegers) {
+          for (int i = 0; i < size; i++) {
+            values[i] = Double.doubleToRawLongBits(values[i]);
+          }
+          allIntegers = false;
+        }
+        add(Double.doubleToRawLongBits(parser.getDoubleValue()));
       }
       case VALUE_TRUE, VALUE_FALSE -> {
         setKind(Kind.BOOL);
-        ensureCapacity();
-        numbers[size++] = token == JsonToken.VALUE_TRUE ? 1 : 0;
+        add(token == JsonToken.VALUE_TRUE ? 1 : 0);
       }
       case VALUE_STRING -> addBytes(ByteString.copyFromUtf8(parser.getText()));
       case START_OBJECT -> {
@@ -290,16 +299,16 @@ final class JsonTensorBuilder {
     return UnsafeByteOperations.unsafeWrap(decoded);
   }
 
-  private void addNumber(double value, long integer) {
-    setKind(Kind.NUMBER);
-    ensureCapacity();
-    if (allIntegers) {
-      if (integers == null) {
-        integers = new long[numbers.length];
-      }
-      integers[size] = integer;
+  private void add(long value) {
+    if (size == values.length) {
+      values = Arrays.copyOf(values, size * 2);
     }
-    numbers[size++] = value;
+    values[size++] = value;
+  }
+
+  /** The i-th number as a double, however it is stored. */
+  private double number(int i) {
+    return allIntegers ? values[i] : Double.longBitsToDouble(values[i]);
   }
 
   private void addBytes(ByteString value) {
@@ -314,15 +323,6 @@ final class JsonTensorBuilder {
           + kind.name().toLowerCase() + " and " + next.name().toLowerCase() + ")");
     }
     kind = next;
-  }
-
-  private void ensureCapacity() {
-    if (size == numbers.length) {
-      numbers = Arrays.copyOf(numbers, size * 2);
-      if (integers != null) {
-        integers = Arrays.copyOf(integers, size * 2);
-      }
-    }
   }
 
   private void requireKind(Kind expected, DataType dtype) {

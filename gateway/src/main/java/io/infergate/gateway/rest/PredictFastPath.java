@@ -55,7 +55,7 @@ final class PredictFastPath {
     String versionPart = version;
     String labelPart = label;
     endpoints.answer("predict", model, request, arrived, deadline -> bodies.read(request, arrived)
-        .compose(body -> api.predict(model, VersionSelector.of(versionPart, labelPart), RestEndpoints.bytes(body),
+        .compose(body -> api.predict(model, VersionSelector.of(versionPart, labelPart), RestEndpoints.nonEmpty(body),
             request::getHeader, deadline)));
     return true;
   }

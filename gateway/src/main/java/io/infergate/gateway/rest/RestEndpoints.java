@@ -115,14 +115,14 @@ final class RestEndpoints {
   }
 
   static byte[] body(RoutingContext ctx) {
-    return bytes(ctx.get(BODY));
+    return nonEmpty(ctx.get(BODY));
   }
 
-  static byte[] bytes(Buffer body) {
-    if (body == null || body.length() == 0) {
+  static byte[] nonEmpty(byte[] body) {
+    if (body == null || body.length == 0) {
       throw ServingException.invalidArgument("JSON Parse error: The document is empty");
     }
-    return body.getBytes();
+    return body;
   }
 
   static String bodyText(RoutingContext ctx) {

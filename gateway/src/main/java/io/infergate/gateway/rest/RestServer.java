@@ -30,7 +30,7 @@ public final class RestServer {
     RestEndpoints endpoints = new RestEndpoints(services.metrics(), services.expiry(), options.limits().requestTimeoutMillis());
     BodyReader bodies = new BodyReader(options.limits().maxRequestBodyBytes(),
         options.limits().requestBodyTimeoutMillis(),
-        services.expiry());
+        services.expiry(), services.admission());
     PrometheusMeterRegistry prometheus = services.prometheus();
 
     router.route().handler(ctx -> arrive(ctx, bodies));
