@@ -3,9 +3,12 @@ package io.infergate.app;
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.gateway.TlsOptions;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.proto.features.FeatureConfig;
 import io.infergate.proto.serving.MonitoringConfig;
+import io.infergate.proto.serving.SSLConfig;
+import io.vertx.core.http.ClientAuth;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -84,6 +87,28 @@ final class GatewayFlags {
           + "HTTP 503 / UNAVAILABLE at once. 0 = a quarter of the maximum heap. Default: ${DEFAULT-VALUE}")
   long maxInflightRequestBytes;
 
+  @Option(names = "--ssl_config_file", defaultValue = "${env:INFERGATE_SSL_CONFIG_FILE}",
+      description = "TF Serving's SSLConfig in text format (server_key, server_cert, custom_ca as PEM text; "
+          + "client_verify): TLS on the REST and gRPC ports. Or use the --tls_* flags")
+  Path sslConfigFile;
+
+  @Option(names = "--tls_cert_file", defaultValue = "${env:INFERGATE_TLS_CERT_FILE}",
+      description = "PEM certificate (chain) of the REST and gRPC ports; with --tls_key_file turns TLS on")
+  Path tlsCertFile;
+
+  @Option(names = "--tls_key_file", defaultValue = "${env:INFERGATE_TLS_KEY_FILE}",
+      description = "PEM private key (PKCS#8 or PKCS#1) of --tls_cert_file")
+  Path tlsKeyFile;
+
+  @Option(names = "--tls_client_ca_file", defaultValue = "${env:INFERGATE_TLS_CLIENT_CA_FILE}",
+      description = "PEM CA certificates whose client certificates are accepted")
+  Path tlsClientCaFile;
+
+  @Option(names = "--tls_client_auth", defaultValue = "${env:INFERGATE_TLS_CLIENT_AUTH:-}",
+      description = "none, request or required: whether clients must present a certificate of "
+          + "--tls_client_ca_file. Default: required when a client CA is given, else none")
+  String tlsClientAuth;
+
   @Option(names = "--monitoring_config_file", defaultValue = "${env:INFERGATE_MONITORING_CONFIG_FILE}",
       description = "MonitoringConfig in text format (Prometheus path or off); metrics are on by default")
   Path monitoringConfigFile;
@@ -151,9 +176,50 @@ final class GatewayFlags {
             idleTimeoutSeconds),
         new Admission.Limits(maxConnections, maxConcurrentRequests,
             maxConcurrentRequestsPerModel == 0 ? maxConcurrentRequests : maxConcurrentRequestsPerModel, memoryBudget),
+        tls(),
         metricsPath(monitoring), serverVersion,
         adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
         Math.round(shutdownDrainSeconds * 1000));
+  }
+
+  /** TLS from TF Serving's SSLConfig or from PEM files; null for plaintext. */
+  private TlsOptions tls() {
+    boolean files = tlsCertFile != null || tlsKeyFile != null || tlsClientCaFile != null || !tlsClientAuth.isEmpty();
+    if (sslConfigFile != null && files) {
+      throw new ConfigException("Give TLS either as --ssl_config_file or as --tls_* flags, not both");
+    }
+    if (sslConfigFile != null) {
+      SSLConfig ssl = TextProtoFiles.read(sslConfigFile, SSLConfig.getDefaultInstance());
+      if (ssl.getServerCert().isBlank() || ssl.getServerKey().isBlank()) {
+        throw new ConfigException("The SSL config " + sslConfigFile + " needs server_cert and server_key");
+      }
+      if (ssl.getClientVerify() && ssl.getCustomCa().isBlank()) {
+        throw new ConfigException("client_verify in " + sslConfigFile + " needs custom_ca");
+      }
+      return new TlsOptions(Pem.certificates(ssl.getServerCert(), "server_cert"), Pem.key(ssl.getServerKey()),
+          ssl.getCustomCa().isBlank() ? null : Pem.certificates(ssl.getCustomCa(), "custom_ca"),
+          ssl.getClientVerify() ? ClientAuth.REQUIRED : ssl.getCustomCa().isBlank() ? ClientAuth.NONE : ClientAuth.REQUEST);
+    }
+    if (!files) {
+      return null;
+    }
+    if (tlsCertFile == null || tlsKeyFile == null) {
+      throw new ConfigException("TLS needs both --tls_cert_file and --tls_key_file");
+    }
+    String clientCa = tlsClientCaFile == null ? null : Pem.certificates(Pem.read(tlsClientCaFile), tlsClientCaFile);
+    ClientAuth auth = switch (tlsClientAuth) {
+      case "" -> clientCa == null ? ClientAuth.NONE : ClientAuth.REQUIRED;
+      case "none" -> ClientAuth.NONE;
+      case "request" -> ClientAuth.REQUEST;
+      case "required" -> ClientAuth.REQUIRED;
+      default -> throw new ConfigException("--tls_client_auth must be none, request or required, not '"
+          + tlsClientAuth + "'");
+    };
+    if (auth != ClientAuth.NONE && clientCa == null) {
+      throw new ConfigException("--tls_client_auth=" + tlsClientAuth + " needs --tls_client_ca_file");
+    }
+    return new TlsOptions(Pem.certificates(Pem.read(tlsCertFile), tlsCertFile), Pem.key(Pem.read(tlsKeyFile)),
+        clientCa, auth);
   }
 
   private FeatureConfig featureConfig() {

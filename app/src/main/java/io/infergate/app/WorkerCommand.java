@@ -21,6 +21,10 @@ final class WorkerCommand implements Callable<Integer> {
       description = "Port of the worker's Prometheus metrics (batching, lifecycle); 0 = none. Default: ${DEFAULT-VALUE}")
   int monitoringPort;
 
+  @Option(names = "--monitoring_host", defaultValue = "${env:INFERGATE_MONITORING_HOST:-0.0.0.0}",
+      description = "Address the worker's metrics port listens on. Default: ${DEFAULT-VALUE}")
+  String monitoringHost;
+
   @Override
   public Integer call() throws Exception {
     return Processes.runUntilStopped(() -> ClusterNodes.start(cluster.toOptions(), worker.toOptions(), null,
@@ -31,6 +35,6 @@ final class WorkerCommand implements Callable<Integer> {
                 .requestHandler(request -> request.response()
                     .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(node.prometheus().scrape()))
-                .listen(monitoringPort).map(server -> node)));
+                .listen(monitoringPort, monitoringHost).map(server -> node)));
   }
 }

@@ -7,9 +7,12 @@ import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.batching.BatchConfig;
 import io.infergate.worker.lifecycle.LoaderOptions;
+import io.infergate.worker.lifecycle.ModelRoots;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.runtime.SessionOptions;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Arrays;
 import org.tensorflow.proto.ConfigProto;
 import org.tensorflow.proto.GPUOptions;
@@ -119,6 +122,11 @@ final class WorkerFlags {
       description = "Comma-separated GPU ids TensorFlow may use (e.g. 0,1); empty = all")
   String gpuVisibleDevices;
 
+  @Option(names = "--allowed_model_roots", defaultValue = "${env:INFERGATE_ALLOWED_MODEL_ROOTS:-}",
+      description = "Comma-separated folders a model config sent by a client (gRPC HandleReloadConfigRequest) may "
+          + "load models from. Default: the folders holding the started config's base paths")
+  String allowedModelRoots;
+
   /** Checks the worker's flags and config files; throws ConfigException with a clear message. */
   WorkerOptions toOptions() {
     if (numLoadThreads < 0 || numInferenceThreads < 0) {
@@ -165,9 +173,20 @@ final class WorkerFlags {
     LoaderOptions loader = new LoaderOptions(new SessionOptions(Arrays.asList(tags), session),
         maxLoadRetries, loadRetryIntervalMicros / 1000, warmup, Math.max(1, warmupIterations),
         perModelBatching, allowLabelsForUnavailableModels);
-    return new WorkerOptions(ModelServerConfigs.validated(modelConfig()), modelConfigFile, configPollSeconds,
-        fileSystemPollSeconds, loader, batching,
-        inferenceThreads, Math.max(1, numLoadThreads));
+    ModelServerConfig config = ModelServerConfigs.validated(modelConfig());
+    return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, loader, batching,
+        inferenceThreads, Math.max(1, numLoadThreads), allowedRoots(config));
+  }
+
+  private ModelRoots allowedRoots(ModelServerConfig config) {
+    List<Path> roots = Arrays.stream(allowedModelRoots.split(",")).map(String::trim).filter(r -> !r.isEmpty())
+        .map(Path::of).toList();
+    for (Path root : roots) {
+      if (!Files.isDirectory(root)) {
+        throw new ConfigException("Allowed model root " + root + " is not a directory");
+      }
+    }
+    return roots.isEmpty() ? ModelRoots.around(config) : new ModelRoots(roots);
   }
 
   private ModelServerConfig modelConfig() {

@@ -7,6 +7,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.Int64Value;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -70,6 +71,8 @@ class GrpcApiTest {
   @TempDir
   static Path dir;
 
+  static final String ADMIN_TOKEN = "grpc-admin-token";
+
   static TestServer server;
   static ManagedChannel channel;
   static PredictionServiceGrpc.PredictionServiceBlockingStub prediction;
@@ -87,10 +90,14 @@ class GrpcApiTest {
         TestModels.exportMultiIo(dir.resolve("multi_io")), TestModels.exportTyped(dir.resolve("typed"))));
     int port = TestServer.freePort();
     server = TestServer.start("--rest_api_port=0", "--port=" + port, "--model_config_file=" + config,
-        "--grpc_max_message_size=65536");
+        "--grpc_max_message_size=65536", "--admin_token=" + ADMIN_TOKEN,
+        "--allowed_model_roots=" + TestModels.tfServing("saved_model_half_plus_two_cpu").getParent() + "," + dir);
     channel = ManagedChannelBuilder.forAddress("localhost", server.server.grpcPort()).usePlaintext().build();
     prediction = PredictionServiceGrpc.newBlockingStub(channel);
-    models = ModelServiceGrpc.newBlockingStub(channel);
+    Metadata admin = new Metadata();
+    admin.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + ADMIN_TOKEN);
+    models = ModelServiceGrpc.newBlockingStub(channel)
+        .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(admin));
     inference = GRPCInferenceServiceGrpc.newBlockingStub(channel);
   }
 
@@ -217,11 +224,37 @@ class GrpcApiTest {
     assertCode(() -> models.handleReloadConfigRequest(ReloadConfigRequest.newBuilder().setConfig(badLabel).build()),
         Status.Code.FAILED_PRECONDITION, "points at version 999");
     var badPath = ModelServerConfigs.read(Files.writeString(dir.resolve("r3.config"),
-        base.formatted(halfPlusTwo, multiIo, typed, "/does/not/exist", "")));
+        base.formatted(halfPlusTwo, multiIo, typed, dir.resolve("missing"), "")));
     assertCode(() -> models.handleReloadConfigRequest(ReloadConfigRequest.newBuilder().setConfig(badPath).build()),
         Status.Code.INVALID_ARGUMENT, "does not exist");
     assertThat(prediction.predict(request("hp2", "x", floats(new float[] {1}, 1))).getModelSpec().getVersion().getValue())
         .isEqualTo(124);
+  }
+
+  /** Model management needs the admin token, and may only load models from the allowed roots. */
+  @Test
+  void reloadingTheConfigNeedsTheTokenAndStaysInsideTheAllowedRoots() throws Exception {
+    ReloadConfigRequest outside = ReloadConfigRequest.newBuilder().setConfig(ModelServerConfigs.read(Files.writeString(
+        dir.resolve("outside.config"), "model_config_list { config { name: \"etc\" base_path: \"/etc\" } }")))
+        .build();
+    assertCode(() -> models.handleReloadConfigRequest(outside), Status.Code.PERMISSION_DENIED,
+        "outside the allowed model roots");
+    ReloadConfigRequest escaping = ReloadConfigRequest.newBuilder().setConfig(ModelServerConfigs.read(Files.writeString(
+        dir.resolve("escaping.config"), "model_config_list { config { name: \"up\" base_path: \"" + dir
+            + "/../../etc\" } }"))).build();
+    assertCode(() -> models.handleReloadConfigRequest(escaping), Status.Code.PERMISSION_DENIED,
+        "outside the allowed model roots");
+    assertCode(() -> ModelServiceGrpc.newBlockingStub(channel).handleReloadConfigRequest(outside),
+        Status.Code.UNAUTHENTICATED, "Missing or wrong admin token");
+    Metadata wrong = new Metadata();
+    wrong.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer nope");
+    assertCode(() -> ModelServiceGrpc.newBlockingStub(channel)
+            .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(wrong))
+            .handleReloadConfigRequest(outside),
+        Status.Code.UNAUTHENTICATED, "Missing or wrong admin token");
+    // Nothing changed: the models serve as before.
+    assertThat(prediction.predict(request("half_plus_two", "x", floats(new float[] {2}, 1)))
+        .getModelSpec().getVersion().getValue()).isEqualTo(123);
   }
 
   @Test

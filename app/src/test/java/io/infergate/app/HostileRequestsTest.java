@@ -251,6 +251,22 @@ class HostileRequestsTest {
     assertServerLives();
   }
 
+  /** Without --admin_token, model management is off altogether. */
+  @Test
+  void modelManagementIsOffWithoutAnAdminToken() throws Exception {
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", server.server.grpcPort()).usePlaintext().build();
+    try {
+      GrpcApiTest.assertCode(() -> io.infergate.proto.serving.ModelServiceGrpc.newBlockingStub(channel)
+              .handleReloadConfigRequest(io.infergate.proto.serving.ReloadConfigRequest.getDefaultInstance()),
+          Status.Code.PERMISSION_DENIED, "Model management is off");
+    } finally {
+      channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+    }
+    TestServer.Response admin = server.get("/admin/registry");
+    assertThat(admin.status()).isEqualTo(403);
+    assertThat(admin.json().getString("error")).contains("Model management is off");
+  }
+
   static void assertServerLives() throws Exception {
     TestServer.Response response = server.post("/v1/models/half_plus_two:predict", "{\"instances\": [1.0]}");
     assertThat(response.status()).isEqualTo(200);

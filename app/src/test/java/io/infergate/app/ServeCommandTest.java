@@ -35,6 +35,12 @@ class ServeCommandTest {
       "--rest_api_timeout_in_ms=0 --model_base_path=/tmp              | 2 | --rest_api_timeout_in_ms must be positive",
       "--batching_parameters_file=/tmp/b --model_base_path=/tmp       | 2 | --batching_parameters_file needs --enable_batching",
       "--per_process_gpu_memory_fraction=1.5 --model_base_path=/tmp   | 2 | --per_process_gpu_memory_fraction must be between 0 and 1",
+      "--tls_cert_file=/nope.pem --model_base_path=/tmp               | 2 | TLS needs both --tls_cert_file and --tls_key_file",
+      "--tls_cert_file=/nope.pem --tls_key_file=/k --model_base_path=/tmp | 2 | Cannot read /nope.pem",
+      "--ssl_config_file=/s --tls_key_file=/k --model_base_path=/tmp  | 2 | either as --ssl_config_file or as --tls_* flags",
+      "--max_concurrent_requests=0 --model_base_path=/tmp             | 2 | --max_connections and --max_concurrent_requests must be positive",
+      "--max_inflight_request_bytes=1000 --model_base_path=/tmp       | 2 | cannot hold even one of the largest requests allowed",
+      "--allowed_model_roots=/does/not/exist --model_base_path=/tmp   | 2 | Allowed model root /does/not/exist is not a directory",
   })
   void stopsAtStartWithAClearMessage(String args, int exitCode, String message) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();

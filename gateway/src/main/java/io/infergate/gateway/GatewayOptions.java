@@ -6,6 +6,7 @@ import io.infergate.proto.features.FeatureConfig;
 /**
  * How a gateway listens and answers.
  *
+ * @param tls TLS for both listeners, or null for plaintext
  * @param metricsPath where Prometheus scrapes, or null when metrics are switched off
  * @param adminToken bearer token of the admin API, or null to switch it off
  * @param features which model inputs come from the feature store, or null for none
@@ -15,6 +16,7 @@ public record GatewayOptions(
     Listen listen,
     Limits limits,
     Admission.Limits admission,
+    TlsOptions tls,
     String metricsPath,
     String serverVersion,
     String adminToken,

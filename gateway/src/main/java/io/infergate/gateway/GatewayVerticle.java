@@ -9,6 +9,8 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpVersion;
+import java.util.List;
 
 /**
  * One event loop's share of the gateway. Deploy one instance per core: Vert.x spreads the
@@ -40,11 +42,13 @@ public final class GatewayVerticle extends VerticleBase {
     if (listen.grpcPort() == 0) {
       return rest;
     }
+    // gRPC is HTTP/2: negotiated by ALPN over TLS, prior knowledge (h2c) in plaintext.
     grpc = vertx.createHttpServer(serverOptions()
         .setHost(listen.grpcHost())
         .setPort(listen.grpcPort())
-        .setUseAlpn(false)
-        .setHttp2ClearTextEnabled(true));
+        .setUseAlpn(options.tls() != null)
+        .setAlpnVersions(List.of(HttpVersion.HTTP_2))
+        .setHttp2ClearTextEnabled(options.tls() == null));
     return Future.all(rest, grpc.connectionHandler(connection -> {
           if (admit(connection)) {
             GrpcApi.onConnection(connection);
@@ -64,9 +68,10 @@ public final class GatewayVerticle extends VerticleBase {
     return true;
   }
 
-  /** What both servers share: connection limits. */
+  /** What both servers share: connection limits and TLS. */
   private HttpServerOptions serverOptions() {
-    return new HttpServerOptions().setIdleTimeout(options.limits().idleTimeoutSeconds());
+    HttpServerOptions server = new HttpServerOptions().setIdleTimeout(options.limits().idleTimeoutSeconds());
+    return options.tls() == null ? server : options.tls().applyTo(server);
   }
 
   /** The REST port actually bound (useful when the configured port is 0). */

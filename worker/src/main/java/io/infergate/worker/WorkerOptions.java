@@ -3,6 +3,7 @@ package io.infergate.worker;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.worker.lifecycle.LoaderOptions;
+import io.infergate.worker.lifecycle.ModelRoots;
 import java.nio.file.Path;
 
 /**
@@ -12,6 +13,7 @@ import java.nio.file.Path;
  *     when both are set; null in single-model mode
  * @param fileSystemPollSeconds how often model folders are scanned for versions; 0 = once
  * @param batching the server's batching parameters, or null when batching is off
+ * @param allowedRoots where a model config sent by a client may load models from
  */
 public record WorkerOptions(
     ModelServerConfig modelConfig,
@@ -21,7 +23,8 @@ public record WorkerOptions(
     LoaderOptions loader,
     BatchingParameters batching,
     int inferenceThreads,
-    int loadThreads) {
+    int loadThreads,
+    ModelRoots allowedRoots) {
 
   public WorkerOptions {
     if (inferenceThreads < 1 || loadThreads < 1) {

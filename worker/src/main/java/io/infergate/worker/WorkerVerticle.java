@@ -108,13 +108,17 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   }
 
   /**
-   * Realises a config sent by a client (gRPC's HandleReloadConfigRequest): a config that does not
-   * validate is refused whole (INVALID_ARGUMENT); a label on a version that is not available
-   * fails the call (FAILED_PRECONDITION) once the models themselves have been applied.
+   * Realises a config sent by a client (gRPC's HandleReloadConfigRequest): a model outside the
+   * allowed roots is refused (PERMISSION_DENIED) before anything on disk is looked at; a config
+   * that does not validate is refused whole (INVALID_ARGUMENT); a label on a version that is not
+   * available fails the call (FAILED_PRECONDITION) once the models themselves have been applied.
    */
   private Future<Void> reload(ModelServerConfig config) {
     // Validation looks at the base paths on disk, so it runs on the load threads.
-    return loading.<ModelServerConfig>executeBlocking(() -> ModelServerConfigs.validated(config), false)
+    return loading.<ModelServerConfig>executeBlocking(() -> {
+          options.allowedRoots().check(config);
+          return ModelServerConfigs.validated(config);
+        }, false)
         .recover(invalid -> Future.failedFuture(invalid instanceof ConfigException
             ? ServingException.invalidArgument(invalid.getMessage()) : invalid))
         .compose(validated -> {

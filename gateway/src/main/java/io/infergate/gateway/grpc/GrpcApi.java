@@ -2,6 +2,7 @@ package io.infergate.gateway.grpc;
 
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.auth.AdminToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
@@ -31,7 +32,7 @@ public final class GrpcApi {
         .setScheduleDeadlineAutomatically(false));
     UnaryCalls calls = new UnaryCalls(services.metrics(), services.expiry(), services.admission(),
         options.limits().requestTimeoutMillis());
-    TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls);
+    TfServingGrpc tfServing = new TfServingGrpc(services, vertx.eventBus(), calls, new AdminToken(options.adminToken()));
     OpenInferenceGrpc openInference = new OpenInferenceGrpc(services, calls, options.serverVersion());
     Supplier<Future<Boolean>> ready = () -> Future.succeededFuture(services.ready());
     HealthService health = HealthService.create(vertx)

@@ -7,6 +7,7 @@ import io.infergate.common.bus.BusFailures;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.auth.AdminToken;
 import io.infergate.gateway.features.EntityIds;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.protocol.ModelQueries;
@@ -56,11 +57,13 @@ final class TfServingGrpc {
   private final GatewayServices services;
   private final EventBus eventBus;
   private final UnaryCalls calls;
+  private final AdminToken adminToken;
 
-  TfServingGrpc(GatewayServices services, EventBus eventBus, UnaryCalls calls) {
+  TfServingGrpc(GatewayServices services, EventBus eventBus, UnaryCalls calls, AdminToken adminToken) {
     this.services = services;
     this.eventBus = eventBus;
     this.calls = calls;
+    this.adminToken = adminToken;
   }
 
   Service predictionService() {
@@ -199,9 +202,13 @@ final class TfServingGrpc {
         VersionSelector.of(spec)));
   }
 
-  /** Hands the new config to the worker, which realises it as a file reload would. */
+  /**
+   * Hands the new config to the worker, which realises it as a file reload would. Model
+   * management: only with the admin token in the call's {@code authorization} metadata.
+   */
   private Future<UnaryCalls.Answer<ReloadConfigResponse>> reloadConfig(ReloadConfigRequest request, long deadline,
                                                                       UnaryOperator<String> metadata) {
+    adminToken.check(metadata.apply("authorization"));
     long remaining = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
     return eventBus.<ReloadConfigResponse>request(Addresses.RELOAD_CONFIG, request,
             io.infergate.common.bus.Deadlines.deliveryOptions(remaining))

@@ -8,6 +8,7 @@ import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.auth.AdminToken;
 import io.infergate.gateway.routing.Router;
 import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
@@ -21,8 +22,6 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,14 +37,13 @@ public final class AdminApi {
   private final ModelRegistry registry;
   private final EventBus eventBus;
   private final RestEndpoints endpoints;
-  private final byte[] token;
+  private final AdminToken token;
 
-  /** @param token the bearer token; null switches the admin API off */
-  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, String token) {
+  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, AdminToken token) {
     this.registry = registry;
     this.eventBus = eventBus;
     this.endpoints = endpoints;
-    this.token = token == null ? null : token.getBytes(StandardCharsets.UTF_8);
+    this.token = token;
   }
 
   void mount(io.vertx.ext.web.Router router) {
@@ -62,16 +60,13 @@ public final class AdminApi {
   }
 
   private void authorize(RoutingContext ctx) {
-    if (token == null) {
-      RestEndpoints.sendError(ctx.response(), 403, "The admin API is off; start the gateway with --admin_token");
-      return;
-    }
-    String header = ctx.request().getHeader("authorization");
-    byte[] given = header != null && header.startsWith("Bearer ")
-        ? header.substring(7).getBytes(StandardCharsets.UTF_8) : new byte[0];
-    if (!MessageDigest.isEqual(token, given)) {
-      ctx.response().putHeader("www-authenticate", "Bearer");
-      RestEndpoints.sendError(ctx.response(), 401, "Missing or wrong admin token");
+    try {
+      token.check(ctx.request().getHeader("authorization"));
+    } catch (ServingException refused) {
+      if (refused.code() == StatusCode.UNAUTHENTICATED) {
+        ctx.response().putHeader("www-authenticate", "Bearer");
+      }
+      RestEndpoints.sendFailure(ctx.request(), refused);
       return;
     }
     ctx.next();

@@ -2,6 +2,7 @@ package io.infergate.gateway.rest;
 
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.auth.AdminToken;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -45,7 +46,7 @@ public final class RestServer {
     TfServingRestApi tfServing = new TfServingRestApi(services, endpoints);
     tfServing.mount(router);
     new OpenInferenceRestApi(services, endpoints, options.serverVersion()).mount(router);
-    new AdminApi(services.registry(), vertx.eventBus(), endpoints, options.adminToken()).mount(router);
+    new AdminApi(services.registry(), vertx.eventBus(), endpoints, new AdminToken(options.adminToken())).mount(router);
 
     router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,
         "Malformed request: " + ctx.request().method() + " " + ctx.request().path()));
