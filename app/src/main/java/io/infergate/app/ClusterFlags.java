@@ -1,7 +1,9 @@
 package io.infergate.app;
 
 import io.infergate.common.cluster.ClusterOptions;
+import io.infergate.common.cluster.ClusterSecret;
 import io.infergate.common.config.ConfigException;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import picocli.CommandLine.Option;
@@ -34,6 +36,30 @@ final class ClusterFlags {
       description = "Find the members by multicast. Default: ${DEFAULT-VALUE}")
   boolean multicast;
 
+  @Option(names = "--cluster_bus_port", defaultValue = "${env:INFERGATE_CLUSTER_BUS_PORT:-0}",
+      description = "Port of the event bus between members (requests from gateways to workers); 0 picks a free one. "
+          + "Give it where a network policy must name it. Default: ${DEFAULT-VALUE}")
+  int busPort;
+
+  @Option(names = "--cluster_secret", defaultValue = "${env:INFERGATE_CLUSTER_SECRET}",
+      description = "Secret shared by every member (at least " + ClusterSecret.MIN_LENGTH + " characters, e.g. "
+          + "'openssl rand -hex 32'): a process without it cannot join, and registry entries not sealed with it "
+          + "are ignored. Give it through the environment, not the command line")
+  String secret;
+
+  @Option(names = "--cluster_tls_cert_file", defaultValue = "${env:INFERGATE_CLUSTER_TLS_CERT_FILE}",
+      description = "PEM certificate this member presents on the event bus; with --cluster_tls_key_file and "
+          + "--cluster_tls_ca_file turns on mutual TLS between members")
+  Path tlsCert;
+
+  @Option(names = "--cluster_tls_key_file", defaultValue = "${env:INFERGATE_CLUSTER_TLS_KEY_FILE}",
+      description = "PEM key of --cluster_tls_cert_file")
+  Path tlsKey;
+
+  @Option(names = "--cluster_tls_ca_file", defaultValue = "${env:INFERGATE_CLUSTER_TLS_CA_FILE}",
+      description = "PEM CA certificates that sign every member's bus certificate; no other peer is accepted")
+  Path tlsCa;
+
   ClusterOptions toOptions() {
     if (port < 1 || port > 65535) {
       throw new ConfigException("--cluster_port must be between 1 and 65535");
@@ -43,6 +69,25 @@ final class ClusterFlags {
       throw new ConfigException("Tell the member how to find the cluster: --cluster_members, "
           + "--cluster_kubernetes_service or --cluster_multicast");
     }
-    return new ClusterOptions(name, host, port, list, kubernetesService, multicast);
+    if (busPort < 0 || busPort > 65535) {
+      throw new ConfigException("--cluster_bus_port must be between 0 and 65535");
+    }
+    if (secret != null && !secret.isEmpty() && secret.length() < ClusterSecret.MIN_LENGTH) {
+      throw new ConfigException("--cluster_secret needs at least " + ClusterSecret.MIN_LENGTH + " characters");
+    }
+    return new ClusterOptions(name, host, port, list, kubernetesService, multicast, busPort,
+        secret == null || secret.isEmpty() ? null : new ClusterSecret(secret), busTls());
+  }
+
+  private ClusterOptions.BusTls busTls() {
+    if (tlsCert == null && tlsKey == null && tlsCa == null) {
+      return null;
+    }
+    if (tlsCert == null || tlsKey == null || tlsCa == null) {
+      throw new ConfigException("Mutual TLS on the event bus needs --cluster_tls_cert_file, --cluster_tls_key_file "
+          + "and --cluster_tls_ca_file");
+    }
+    return new ClusterOptions.BusTls(Pem.certificates(Pem.read(tlsCert), tlsCert), Pem.key(Pem.read(tlsKey)),
+        Pem.certificates(Pem.read(tlsCa), tlsCa));
   }
 }

@@ -25,7 +25,7 @@ final class ClusterNodes {
           HazelcastInstance hazelcast = clustered.manager().getHazelcastInstance();
           // The member UUID, not Vert.x's node id: membership events name members by it.
           String nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
-          return Node.start(clustered.vertx(), prometheus, new HazelcastModelRegistry(hazelcast, nodeId), nodeId,
+          return Node.start(clustered.vertx(), prometheus, new HazelcastModelRegistry(hazelcast, nodeId, cluster.secret()), nodeId,
                   worker, gateway, eventLoops, hazelcast)
               .map(node -> new Member(node, hazelcast));
         });

@@ -51,7 +51,7 @@ final class DemoCommand implements Callable<Integer> {
       return Future.succeededFuture(node);
     }
     return node.vertx().executeBlocking(() -> {
-      try (HazelcastSink sink = HazelcastSink.through(store.hazelcast())) {
+      try (HazelcastSink sink = new HazelcastSink(store.hazelcast())) {
         for (String file : DemoFeatures.FILES) {
           FeaturesCommand.load(sink, dir.resolve(file));
         }

@@ -9,8 +9,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.infergate.app.features.FeatureLoader;
-import io.infergate.app.features.HazelcastSink;
-import io.infergate.gateway.features.FeatureStores;
+import io.infergate.app.features.GatewaySink;
 import io.infergate.gateway.features.HazelcastFeatureStore;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictRequest;
@@ -20,6 +19,9 @@ import io.infergate.worker.TestModels;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import com.hazelcast.client.HazelcastClient;
+import com.hazelcast.client.config.ClientConfig;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -31,13 +33,15 @@ import org.tensorflow.proto.TensorProto;
 
 /**
  * The embedded default: with no Redis in the feature config, a single-process server keeps the
- * features in a Hazelcast map of an embedded member, and the loader fills it as a real Hazelcast
- * client. The model is multi_io (sum = a + b, dot = a · b).
+ * features in a Hazelcast map of an embedded member, which takes no Hazelcast clients; the loader
+ * fills it through the gateway's admin API. The model is multi_io (sum = a + b, dot = a · b).
  */
 class HazelcastFeatureStoreTest {
 
   @TempDir
   static Path dir;
+
+  static final String TOKEN = "features-token";
 
   static Path models;
   static TestServer server;
@@ -48,14 +52,14 @@ class HazelcastFeatureStoreTest {
     models = Files.writeString(dir.resolve("models.config"), """
         model_config_list { config { name: "fetched" base_path: "%s" } }""".formatted(base));
     Path features = Files.writeString(dir.resolve("features.config"), """
-        hazelcast { timeout_ms: 500 port: %d }
+        hazelcast { timeout_ms: 500 }
         model {
           model: "fetched"
           input { input: "a" key: "user:{user_id}" size: 2 hash_fields: "x" hash_fields: "y" }
           input { input: "b" key: "item:{item_id}" size: 2 default_value: 0 default_value: 0 }
-        }""".formatted(TestServer.freePort()));
+        }""");
     server = TestServer.start("--rest_api_port=0", "--port=" + TestServer.freePort(), "--model_config_file=" + models,
-        "--feature_config_file=" + features);
+        "--feature_config_file=" + features, "--admin_token=" + TOKEN);
   }
 
   @AfterAll
@@ -64,15 +68,14 @@ class HazelcastFeatureStoreTest {
   }
 
   @Test
-  void theLoaderFillsTheEmbeddedMapAsAClientAndTheGatewayFetchesFromIt() throws Exception {
+  void theLoaderFillsTheEmbeddedMapThroughTheAdminApiAndTheGatewayFetchesFromIt() throws Exception {
     Path csv = Files.writeString(dir.resolve("users.csv"), "key,x,y\nuser:u1,1,2\nuser:u2,3,4\n");
     Path jsonl = Files.writeString(dir.resolve("items.jsonl"),
         "{\"key\": \"item:7\", \"vector\": [10, 20]}\n{\"key\": \"item:8\", \"values\": {\"x\": 1}}\nnot json\n");
-    var store = (HazelcastFeatureStore) server.server.features().store();
     var progress = new ByteArrayOutputStream();
     FeatureLoader loader = new FeatureLoader(new PrintStream(progress, true));
-    try (HazelcastSink sink = HazelcastSink.connect(FeatureStores.hostPort(store.hazelcast()),
-        FeatureStores.EMBEDDED_CLUSTER)) {
+    try (GatewaySink sink = new GatewaySink(URI.create("http://localhost:" + server.server.restPort()), TOKEN,
+        null, null, null)) {
       assertThat(loader.load(sink, csv)).extracting(s -> s.hashes(), s -> s.failed()).containsExactly(2L, 0L);
       assertThat(loader.load(sink, jsonl)).extracting(s -> s.hashes(), s -> s.vectors(), s -> s.failed())
           .containsExactly(1L, 1L, 1L);
@@ -92,6 +95,24 @@ class HazelcastFeatureStoreTest {
         "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 8}]}");
     assertThat(wrongForm.status()).isEqualTo(400);
     assertThat(wrongForm.json().getString("error")).contains("item:8 are a hash, not a packed vector");
+  }
+
+  /** The way in is the admin API, with its token: the member takes no Hazelcast clients at all. */
+  @Test
+  void noHazelcastClientAndNoLoadWithoutTheToken() throws Exception {
+    var store = (HazelcastFeatureStore) server.server.features().store();
+    var address = store.hazelcast().getCluster().getLocalMember().getAddress();
+    assertThat(address.getHost()).as("loopback only").isEqualTo("127.0.0.1");
+    ClientConfig client = new ClientConfig();
+    client.setClusterName(store.hazelcast().getConfig().getClusterName());
+    client.getNetworkConfig().addAddress(address.getHost() + ":" + address.getPort());
+    client.getConnectionStrategyConfig().getConnectionRetryConfig().setClusterConnectTimeoutMillis(3_000);
+    assertThatThrownBy(() -> HazelcastClient.newHazelcastClient(client).shutdown())
+        .as("a client, even one that knows the cluster name").isInstanceOf(IllegalStateException.class);
+
+    TestServer.Response refused = server.post("/admin/features", "{\"key\": \"user:evil\", \"values\": {\"x\": 1}}");
+    assertThat(refused.status()).isEqualTo(401);
+    assertThat(store.hazelcast().getMap(HazelcastFeatureStore.MAP).containsKey("user:evil")).isFalse();
   }
 
   @Test
@@ -139,9 +160,9 @@ class HazelcastFeatureStoreTest {
   @Test
   void theStalePolicyNeedsANearCacheAndSaysSoAtStart() throws Exception {
     Path stale = Files.writeString(dir.resolve("stale.config"), """
-        hazelcast { port: %d }
+        hazelcast { timeout_ms: 100 }
         model { model: "fetched" on_failure: STALE input { input: "a" key: "user:{user_id}" size: 2 } }
-        """.formatted(TestServer.freePort()));
+        """);
     assertThatThrownBy(() -> TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + models,
         "--feature_config_file=" + stale))
         .hasMessageContaining("on_failure: STALE").hasMessageContaining("near_cache");

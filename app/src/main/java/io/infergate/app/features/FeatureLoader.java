@@ -1,12 +1,9 @@
 package io.infergate.app.features;
 
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
+import io.infergate.gateway.features.FeatureRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,9 +15,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Loads features into a feature store (Redis or the cluster's Hazelcast map), pipelined in
- * batches: a CSV ({@code key,f0,f1,...}, one hash per row) or JSON lines ({@code {"key": ..., "values": {field: number}}} for a hash, or
- * {@code {"key": ..., "vector": [numbers]}} for a packed little-endian float32 vector).
+ * Loads features into a feature store (Redis, or the cluster's Hazelcast map through a gateway),
+ * pipelined in batches: a CSV ({@code key,f0,f1,...}, one hash per row) or JSON lines, one
+ * {@link FeatureRecord} each.
  */
 public final class FeatureLoader {
 
@@ -54,12 +51,12 @@ public final class FeatureLoader {
             batch.add(sink.putHash(csvKey(line), csvValues(header, line)).toCompletableFuture());
             hashes++;
           } else {
-            JsonObject row = new JsonObject(line);
-            if (row.containsKey("vector")) {
-              batch.add(sink.putVector(row.getString("key"), packed(row.getJsonArray("vector"))).toCompletableFuture());
+            FeatureRecord record = FeatureRecord.parse(line);
+            if (record.vector() != null) {
+              batch.add(sink.putVector(record.key(), record.vector()).toCompletableFuture());
               vectors++;
             } else {
-              batch.add(sink.putHash(row.getString("key"), hashValues(row.getJsonObject("values"))).toCompletableFuture());
+              batch.add(sink.putHash(record.key(), record.hash()).toCompletableFuture());
               hashes++;
             }
           }
@@ -67,12 +64,14 @@ public final class FeatureLoader {
           failed++;
         }
         if (batch.size() == BATCH) {
+          sink.flush();
           failed += await(batch);
           done += BATCH;
           bar(done, total);
         }
       }
       done += batch.size();
+      sink.flush();
       failed += await(batch);
       bar(done, total);
     }
@@ -116,18 +115,6 @@ public final class FeatureLoader {
       values.put(header[i].trim(), cells[i].trim());
     }
     return values;
-  }
-
-  private static Map<String, String> hashValues(JsonObject values) {
-    Map<String, String> hash = new LinkedHashMap<>();
-    values.forEach(field -> hash.put(field.getKey(), Float.toString(((Number) field.getValue()).floatValue())));
-    return hash;
-  }
-
-  private static byte[] packed(JsonArray vector) {
-    ByteBuffer bytes = ByteBuffer.allocate(vector.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
-    vector.forEach(value -> bytes.putFloat(((Number) value).floatValue()));
-    return bytes.array();
   }
 
   private static boolean isCsv(Path file) {

@@ -12,6 +12,9 @@ public interface FeatureSink extends AutoCloseable {
   /** A packed little-endian float32 vector under {@code key}. */
   CompletionStage<?> putVector(String key, byte[] vector);
 
+  /** Sends what the sink still holds back; the loader calls it before it waits for a batch. */
+  default void flush() {}
+
   /** Where the features go, for the summary. */
   String target();
 

@@ -11,11 +11,22 @@ import java.util.List;
  * @param members TCP-IP member list ({@code host[:port]}), the default discovery
  * @param kubernetesService Kubernetes service whose pods are the members (instead of a list)
  * @param multicast discover members by multicast (off by default)
+ * @param busPort the event bus's port; 0 picks a free one
+ * @param secret the cluster secret: without it a process cannot join, and registry entries it
+ *     writes are ignored; null for none
+ * @param busTls mutual TLS for the event bus, or null for plaintext
  */
 public record ClusterOptions(String name, String host, int port, List<String> members,
-                             String kubernetesService, boolean multicast) {
+                             String kubernetesService, boolean multicast, int busPort, ClusterSecret secret,
+                             BusTls busTls) {
 
   public ClusterOptions {
     members = List.copyOf(members);
   }
+
+  /**
+   * The event bus's TLS: every member presents {@code certPem} and accepts only peers whose
+   * certificates {@code caPem} signed, in both directions.
+   */
+  public record BusTls(String certPem, String keyPem, String caPem) {}
 }

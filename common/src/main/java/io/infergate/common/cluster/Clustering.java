@@ -1,8 +1,11 @@
 package io.infergate.common.cluster;
 
+import com.hazelcast.config.AdvancedNetworkConfig;
+import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
+import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
-import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.config.ServerSocketEndpointConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
 import io.infergate.common.config.ConfigException;
@@ -11,10 +14,21 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.http.ClientAuth;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.UUID;
 
-/** Starts a clustered Vert.x whose cluster manager is Hazelcast, configured from {@link ClusterOptions}. */
+/**
+ * Starts a clustered Vert.x whose cluster manager is Hazelcast, configured from {@link ClusterOptions}.
+ * Every member is closed to what the cluster does not need: it listens on the cluster interface
+ * only, takes no Hazelcast client connections (only members: features are loaded through a
+ * gateway's admin API), deserializes no Java-serialized objects a peer might plant, and with a
+ * cluster secret joins only a cluster whose name derives from it.
+ */
 public final class Clustering {
 
   private Clustering() {}
@@ -22,7 +36,7 @@ public final class Clustering {
   /** @param metrics where Vert.x's and the JVM's metrics go */
   public static Future<ClusteredVertx> start(ClusterOptions options, VertxOptions vertxOptions, MeterRegistry metrics) {
     HazelcastClusterManager manager = new HazelcastClusterManager(hazelcastConfig(options));
-    vertxOptions.setEventBusOptions(new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host()));
+    vertxOptions.setEventBusOptions(eventBusOptions(options));
     return VertxMetrics.builder(vertxOptions, metrics).withClusterManager(manager).buildClustered()
         .map(vertx -> new ClusteredVertx(vertx, manager));
   }
@@ -31,16 +45,13 @@ public final class Clustering {
   public record ClusteredVertx(Vertx vertx, HazelcastClusterManager manager) {}
 
   /**
-   * A Hazelcast member of its own (no discovery, loopback only) for a single-process server's
-   * embedded data such as online features; clients (the feature loader) reach it on its port.
-   * Blocks while it starts.
+   * A Hazelcast member of its own for a single-process server's embedded data such as online
+   * features: loopback only, no discovery, and a cluster name nobody else knows, so no other
+   * process can join it. Blocks while it starts.
    */
-  public static HazelcastInstance standaloneMember(String clusterName, int port) {
-    Config config = baseConfig(clusterName);
-    NetworkConfig network = config.getNetworkConfig();
-    network.setPort(port).setPortAutoIncrement(true);
-    network.getInterfaces().setEnabled(true).addInterface("127.0.0.1");
-    JoinConfig join = network.getJoin();
+  public static HazelcastInstance standaloneMember() {
+    Config config = baseConfig("infergate-embedded-" + UUID.randomUUID());
+    JoinConfig join = memberEndpointOnly(config, "127.0.0.1", 5701);
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(false);
     join.getTcpIpConfig().setEnabled(false);
@@ -53,19 +64,33 @@ public final class Clustering {
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.socket.bind.any", "false");
+    // Infergate stores protobuf bytes and Hazelcast's own types: a Java-serialized object in a
+    // map can only come from someone else, and deserializing it is how such attacks run code.
+    config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig()
+        .setDefaultsDisabled(true).setWhitelist(new ClassFilter().addPrefixes("io.infergate.none.")));
     return config;
   }
 
+  /**
+   * One server socket, for members: with the advanced network on and no client endpoint,
+   * Hazelcast clients cannot connect at all.
+   */
+  private static JoinConfig memberEndpointOnly(Config config, String host, int port) {
+    AdvancedNetworkConfig network = config.getAdvancedNetworkConfig().setEnabled(true);
+    ServerSocketEndpointConfig member = new ServerSocketEndpointConfig();
+    member.setPort(port).setPortAutoIncrement(true);
+    member.getInterfaces().setEnabled(true).addInterface(host);
+    network.setMemberEndpointConfig(member);
+    return network.getJoin();
+  }
+
   static Config hazelcastConfig(ClusterOptions options) {
-    Config config = baseConfig(options.name());
+    Config config = baseConfig(options.secret() == null ? options.name() : options.secret().clusterName(options.name()));
     config.setProperty("hazelcast.wait.seconds.before.join", "1");
     // A member that stops answering (killed, hung, cut off) leaves the cluster after 5 s of silence.
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
-    NetworkConfig network = config.getNetworkConfig();
-    network.setPort(options.port()).setPortAutoIncrement(true);
-    network.getInterfaces().setEnabled(true).addInterface(options.host());
-    JoinConfig join = network.getJoin();
+    JoinConfig join = memberEndpointOnly(config, options.host(), options.port());
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(options.multicast());
     if (options.kubernetesService() != null && !options.kubernetesService().isEmpty()) {
@@ -77,5 +102,20 @@ public final class Clustering {
       join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
     }
     return config;
+  }
+
+  /** The bus between members: on the cluster interface and port, with mutual TLS when configured. */
+  static EventBusOptions eventBusOptions(ClusterOptions options) {
+    EventBusOptions bus = new EventBusOptions().setHost(options.host()).setClusterPublicHost(options.host())
+        .setPort(options.busPort());
+    ClusterOptions.BusTls tls = options.busTls();
+    if (tls != null) {
+      bus.setSsl(true)
+          .setKeyCertOptions(new PemKeyCertOptions().setCertValue(Buffer.buffer(tls.certPem()))
+              .setKeyValue(Buffer.buffer(tls.keyPem())))
+          .setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(tls.caPem())))
+          .setClientAuth(ClientAuth.REQUIRED);
+    }
+    return bus;
   }
 }

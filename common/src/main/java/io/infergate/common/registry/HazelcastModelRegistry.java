@@ -8,6 +8,7 @@ import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.MapEvent;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import io.infergate.common.cluster.ClusterSecret;
 import java.util.Map;
 
 /**
@@ -25,9 +26,12 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   private final ReplicatedMap<String, byte[]> servables;
   private final ReplicatedMap<String, byte[]> models;
 
-  /** @param worker this member's node id, under which it publishes its servables */
-  public HazelcastModelRegistry(HazelcastInstance hazelcast, String worker) {
-    super(worker);
+  /**
+   * @param worker this member's node id, under which it publishes its servables
+   * @param secret the cluster secret entries are sealed with, or null for none
+   */
+  public HazelcastModelRegistry(HazelcastInstance hazelcast, String worker, ClusterSecret secret) {
+    super(worker, secret);
     this.hazelcast = hazelcast;
     this.servables = hazelcast.getReplicatedMap(SERVABLES);
     this.models = hazelcast.getReplicatedMap(MODELS);

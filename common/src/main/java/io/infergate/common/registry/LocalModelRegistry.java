@@ -13,7 +13,7 @@ public final class LocalModelRegistry extends StoredModelRegistry {
   private final Map<String, byte[]> models = new ConcurrentHashMap<>();
 
   public LocalModelRegistry() {
-    super(LOCAL_WORKER);
+    super(LOCAL_WORKER, null);
   }
 
   @Override

@@ -1,6 +1,8 @@
 package io.infergate.common.registry;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.infergate.common.cluster.ClusterSecret;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.registry.ModelEntry;
@@ -13,22 +15,36 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A registry kept in two maps of protobuf bytes: one entry per servable per worker
  * ({@code model/version@worker}) and one per model (labels, traffic policy). Implementations
  * choose the maps (in-process or replicated across the cluster); the snapshot that merges them
- * is built here, once per change, and read without locks.
+ * is built here, once per change, and read without locks. With a cluster secret every value is
+ * sealed with an HMAC of its map, key and bytes, and a value whose seal does not hold is left out
+ * of the snapshot: whoever can write to the maps without the secret cannot route traffic.
  */
 public abstract class StoredModelRegistry implements ModelRegistry {
 
+  private static final Logger LOG = LoggerFactory.getLogger(StoredModelRegistry.class);
+  private static final String SERVABLE_CONTEXT = "servable/";
+  private static final String MODEL_CONTEXT = "model/";
+
   private final String worker;
+  private final ClusterSecret secret;
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile RoutingSnapshot snapshot = RoutingSnapshot.EMPTY;
+  private Set<String> rejected = Set.of();
 
-  protected StoredModelRegistry(String worker) {
+  /** @param secret seals and checks every value; null for none (a single process) */
+  protected StoredModelRegistry(String worker, ClusterSecret secret) {
     this.worker = worker;
+    this.secret = secret;
   }
 
   /** Servable entries of every worker, keyed {@code model/version@worker}. */
@@ -51,11 +67,12 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   public Future<Void> publish(ServableRecord record) {
     ServableId id = record.id();
     ensureModel(id.name());
-    servables().put(key(id, worker), ServableEntry.newBuilder()
+    String key = key(id, worker);
+    servables().put(key, seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
         .setSignatures(record.signatures()).setWorker(worker)
-        .build().toByteArray());
+        .build()));
     return changed();
   }
 
@@ -68,14 +85,14 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   @Override
   public Future<Void> setLabels(String model, Map<String, Long> labels) {
     ModelEntry entry = modelEntry(model);
-    models().put(model, entry.toBuilder().clearLabels().putAllLabels(labels).build().toByteArray());
+    models().put(model, seal(MODEL_CONTEXT + model, entry.toBuilder().clearLabels().putAllLabels(labels).build()));
     return changed();
   }
 
   @Override
   public Future<Void> setTrafficPolicy(String model, TrafficPolicy policy) {
     ModelEntry entry = modelEntry(model);
-    models().put(model, entry.toBuilder().setTraffic(policy).build().toByteArray());
+    models().put(model, seal(MODEL_CONTEXT + model, entry.toBuilder().setTraffic(policy).build()));
     return changed();
   }
 
@@ -111,14 +128,33 @@ public abstract class StoredModelRegistry implements ModelRegistry {
    * change, leaving a stale view (a version unloaded everywhere still listed) until the next change.
    */
   protected final synchronized void rebuild() {
+    Set<String> refused = new TreeSet<>();
     Map<String, ModelEntry> entries = new HashMap<>();
-    models().forEach((name, bytes) -> entries.put(name, parse(bytes, ModelEntry.getDefaultInstance())));
+    models().forEach((name, bytes) -> {
+      ModelEntry entry = open(MODEL_CONTEXT + name, bytes, ModelEntry.getDefaultInstance());
+      if (entry == null || !entry.getModel().equals(name)) {
+        refused.add(MODEL_CONTEXT + name);
+      } else {
+        entries.put(name, entry);
+      }
+    });
     Map<String, Map<Long, List<ServableEntry>>> grouped = new HashMap<>();
-    servables().values().forEach(bytes -> {
-      ServableEntry entry = parse(bytes, ServableEntry.getDefaultInstance());
+    servables().forEach((key, bytes) -> {
+      ServableEntry entry = open(SERVABLE_CONTEXT + key, bytes, ServableEntry.getDefaultInstance());
+      if (entry == null || !key.equals(key(new ServableId(entry.getModel(), entry.getVersion()), entry.getWorker()))) {
+        refused.add(SERVABLE_CONTEXT + key);
+        return;
+      }
       grouped.computeIfAbsent(entry.getModel(), m -> new TreeMap<>())
           .computeIfAbsent(entry.getVersion(), v -> new ArrayList<>()).add(entry);
     });
+    if (!refused.equals(rejected)) {
+      rejected = refused;
+      if (!refused.isEmpty()) {
+        LOG.warn("Ignoring registry entries that are not sealed with this cluster's secret, or do not parse: {}",
+            refused);
+      }
+    }
     Map<String, ModelView> views = new HashMap<>();
     for (String name : entries.keySet()) {
       NavigableMap<Long, ServableRecord> versions = new TreeMap<>();
@@ -167,25 +203,41 @@ public abstract class StoredModelRegistry implements ModelRegistry {
 
   private void ensureModel(String model) {
     if (!models().containsKey(model)) {
-      models().putIfAbsent(model, ModelEntry.newBuilder().setModel(model).build().toByteArray());
+      models().putIfAbsent(model, seal(MODEL_CONTEXT + model, ModelEntry.newBuilder().setModel(model).build()));
     }
   }
 
+  /** The model's entry; a missing or forged one counts as new. */
   private ModelEntry modelEntry(String model) {
-    byte[] bytes = models().get(model);
-    return bytes == null ? ModelEntry.newBuilder().setModel(model).build() : parse(bytes, ModelEntry.getDefaultInstance());
+    ModelEntry entry = open(MODEL_CONTEXT + model, models().get(model), ModelEntry.getDefaultInstance());
+    return entry != null ? entry : ModelEntry.newBuilder().setModel(model).build();
+  }
+
+  /** The number of entries the last snapshot left out (not sealed with the cluster's secret, or corrupt). */
+  public int rejectedEntries() {
+    return rejected.size();
   }
 
   private static String key(ServableId id, String worker) {
     return id.name() + "/" + id.version() + "@" + worker;
   }
 
+  private byte[] seal(String context, Message value) {
+    byte[] bytes = value.toByteArray();
+    return secret == null ? bytes : secret.seal(context, bytes);
+  }
+
+  /** The value stored under a context, or null when it is missing, not sealed by this cluster, or corrupt. */
   @SuppressWarnings("unchecked")
-  private static <T extends com.google.protobuf.Message> T parse(byte[] bytes, T prototype) {
+  private <T extends Message> T open(String context, byte[] stored, T prototype) {
+    byte[] bytes = stored == null || secret == null ? stored : secret.open(context, stored);
+    if (bytes == null) {
+      return null;
+    }
     try {
       return (T) prototype.getParserForType().parseFrom(bytes);
     } catch (InvalidProtocolBufferException e) {
-      throw new IllegalStateException("Corrupt registry entry", e);
+      return null;
     }
   }
 }

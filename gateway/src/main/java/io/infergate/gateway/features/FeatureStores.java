@@ -15,9 +15,6 @@ public final class FeatureStores {
 
   private static final Logger LOG = LoggerFactory.getLogger(FeatureStores.class);
   private static final long DEFAULT_TIMEOUT_MS = 50;
-  private static final int DEFAULT_EMBEDDED_PORT = 5701;
-  /** The embedded member's cluster name, which loaders give to reach it. */
-  public static final String EMBEDDED_CLUSTER = "infergate";
 
   private FeatureStores() {}
 
@@ -61,16 +58,10 @@ public final class FeatureStores {
     if (cluster != null) {
       return new HazelcastFeatureStore(vertx, cluster, () -> { });
     }
-    int port = config.getHazelcast().getPort() > 0 ? config.getHazelcast().getPort() : DEFAULT_EMBEDDED_PORT;
-    HazelcastInstance member = Clustering.standaloneMember(EMBEDDED_CLUSTER, port);
-    LOG.info("Online features are in the map '{}' of an embedded Hazelcast member; load them with "
-        + "'infergate features load --hazelcast={}'", HazelcastFeatureStore.MAP, hostPort(member));
+    HazelcastInstance member = Clustering.standaloneMember();
+    LOG.info("Online features are in the map '{}' of an embedded Hazelcast member; load them through the "
+        + "admin API: 'infergate features load --gateway=http://HOST:REST_PORT --admin_token=...'",
+        HazelcastFeatureStore.MAP);
     return new HazelcastFeatureStore(vertx, member, member::shutdown);
-  }
-
-  /** host:port where clients reach a member. */
-  public static String hostPort(HazelcastInstance member) {
-    var address = member.getCluster().getLocalMember().getAddress();
-    return address.getHost() + ":" + address.getPort();
   }
 }

@@ -6,6 +6,7 @@ import io.infergate.common.status.ServingException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -63,13 +64,20 @@ public final class HazelcastFeatureStore implements FeatureStore {
         if (value == null) {
           rows.add(null);
         } else if (value instanceof Map<?, ?> hash) {
-          rows.add(fields.stream().map(field -> (String) hash.get(field)).toList());
+          rows.add(fields.stream().map(field -> hash.get(field) == null ? null : String.valueOf(hash.get(field)))
+              .toList());
         } else {
           throw ServingException.invalidArgument("Features under " + keys.get(i) + " are a packed vector, not a hash");
         }
       }
       return rows;
     });
+  }
+
+  /** Writes one entity's features (the admin API's load). */
+  public Future<Void> put(FeatureRecord record) {
+    Object value = record.vector() != null ? record.vector() : new HashMap<>(record.hash());
+    return Future.fromCompletionStage(map.setAsync(record.key(), value), vertx.getOrCreateContext());
   }
 
   private Future<List<Object>> getAll(List<String> keys) {

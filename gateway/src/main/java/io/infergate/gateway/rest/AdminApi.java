@@ -9,6 +9,9 @@ import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.auth.AdminToken;
+import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.features.FeatureRecord;
+import io.infergate.gateway.features.HazelcastFeatureStore;
 import io.infergate.gateway.routing.Router;
 import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
@@ -22,13 +25,16 @@ import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
  * The operator's API under {@code /admin}, guarded by a bearer token: read the registry, set
- * labels, traffic splits and shadow targets, load or unload a version on the cluster. Changes
- * go to the shared registry (or, for load/unload, to every worker) and reach every gateway.
+ * labels, traffic splits and shadow targets, load or unload a version on the cluster, and load
+ * online features into the cluster's Hazelcast map. Changes go to the shared registry (or, for
+ * load/unload, to every worker) and reach every gateway.
  */
 public final class AdminApi {
 
@@ -38,12 +44,16 @@ public final class AdminApi {
   private final EventBus eventBus;
   private final RestEndpoints endpoints;
   private final AdminToken token;
+  private final FeatureEnricher features;
 
-  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, AdminToken token) {
+  /** @param features the gateway's online features, or null when it has none */
+  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, AdminToken token,
+           FeatureEnricher features) {
     this.registry = registry;
     this.eventBus = eventBus;
     this.endpoints = endpoints;
     this.token = token;
+    this.features = features;
   }
 
   void mount(io.vertx.ext.web.Router router) {
@@ -56,6 +66,7 @@ public final class AdminApi {
         registry.setTrafficPolicy(model(ctx).name(), TrafficPolicy.getDefaultInstance())
             .compose(v -> ok(modelJson(model(ctx))))));
     router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, true)));
+    router.post("/admin/features").handler(endpoints.endpoint("admin", (ctx, deadline) -> loadFeatures(ctx)));
     router.post("/admin/models/:model/versions/:version/unload").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, false)));
   }
 
@@ -155,6 +166,31 @@ public final class AdminApi {
         VersionCommand.newBuilder().setModel(model.name()).setVersion(version).setLoad(load).build());
     return Future.succeededFuture(new Reply(202, new JsonObject().put("model", model.name()).put("version", version)
         .put("action", load ? "load" : "unload").toBuffer().getBytes(), null));
+  }
+
+  /**
+   * Writes the features of a body of JSON lines ({@link FeatureRecord}) into the Hazelcast map the
+   * gateways read: the one way in, since the cluster's members take no Hazelcast clients.
+   */
+  private Future<Reply> loadFeatures(RoutingContext ctx) {
+    if (features == null || !(features.store() instanceof HazelcastFeatureStore store)) {
+      throw new ServingException(StatusCode.FAILED_PRECONDITION, "This gateway keeps no features in Hazelcast; "
+          + "load Redis directly ('infergate features load --redis ...')");
+    }
+    List<FeatureRecord> records = new ArrayList<>();
+    String[] lines = RestEndpoints.bodyText(ctx).split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      if (!lines[i].isBlank()) {
+        try {
+          records.add(FeatureRecord.parse(lines[i]));
+        } catch (IllegalArgumentException e) {
+          throw ServingException.invalidArgument("Line " + (i + 1) + ": " + e.getMessage());
+        }
+      }
+    }
+    List<Future<Void>> writes = new ArrayList<>(records.size());
+    records.forEach(record -> writes.add(store.put(record)));
+    return Future.all(writes).compose(done -> ok(new JsonObject().put("loaded", records.size())));
   }
 
   private ModelView model(RoutingContext ctx) {
