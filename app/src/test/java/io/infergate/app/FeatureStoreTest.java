@@ -186,9 +186,12 @@ class FeatureStoreTest {
         .isEqualTo(503);
     assertThat(metric("infergate_features_stale_total{input=\"a\",model=\"stale\"}")).isEqualTo(2.0);
 
+    // An outage of seconds, long enough for reconnect attempts to back off.
+    Thread.sleep(5_000);
     redis = startRedis();
     redisCommand("HSET", "user:u1", "x", "1.0", "y", "2.0");
     redisCommand("SET".getBytes(), "item:7".getBytes(), floats(10, 20));
+    long back = System.nanoTime();
     Traffic.awaitCondition(() -> {
       try {
         return server.post("/v1/models/fetched:predict", "{\"instances\": [{\"user_id\": \"u1\", \"item_id\": 7}]}").status() == 200;
@@ -196,6 +199,8 @@ class FeatureStoreTest {
         return false;
       }
     }, 30_000);
+    // Lettuce's own back-off reached seconds after a few failed reconnects; it is capped at half a second.
+    assertThat((System.nanoTime() - back) / 1_000_000).as("recovery after Redis is back").isLessThan(2_000);
   }
 
   @Test

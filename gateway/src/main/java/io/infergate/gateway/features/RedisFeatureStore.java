@@ -1,6 +1,13 @@
 package io.infergate.gateway.features;
 
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.api.push.PushListener;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.TrackingArgs;
@@ -21,36 +28,104 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import java.net.SocketAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Features in Redis through Lettuce, fully asynchronous on one shared connection (Lettuce
  * connections are thread-safe and pipeline the commands written to them). Results come back on
- * the caller's Vert.x context; Lettuce reconnects by itself when Redis returns.
+ * the caller's Vert.x context.
+ *
+ * <p>Redis coming back is noticed within a second however it went away. A closed connection is
+ * reconnected by Lettuce, retrying every half second at most (its default backs off to 30 s).
+ * A connection cut off without a reset (a network partition) stays open while every command
+ * times out, and TCP would resume it only at its next retransmission, seconds after the network
+ * heals: once no command has succeeded for {@link #STALLED} while they time out, a fresh
+ * connection is opened and swapped in.
  */
 public final class RedisFeatureStore implements FeatureStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(RedisFeatureStore.class);
+  private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+  /** No success for this long while commands time out: the connection is presumed cut off. */
+  static final Duration STALLED = Duration.ofSeconds(1);
+  private static final Duration MAX_RECONNECT_DELAY = Duration.ofMillis(500);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+  private final ClientResources resources;
   private final RedisClient client;
-  private final StatefulRedisConnection<String, byte[]> connection;
-  private final RedisAsyncCommands<String, byte[]> redis;
+  private final RedisURI uri;
   private final Vertx vertx;
+  private final List<PushListener> pushListeners = new CopyOnWriteArrayList<>();
+  private volatile StatefulRedisConnection<String, byte[]> connection;
+  private volatile RedisAsyncCommands<String, byte[]> redis;
+  private volatile long lastSuccessNanos = System.nanoTime();
+  private final AtomicBoolean replacing = new AtomicBoolean();
 
   public RedisFeatureStore(Vertx vertx, String uri, Duration timeout) {
     this.vertx = vertx;
-    this.client = RedisClient.create(uri);
+    this.uri = RedisURI.create(uri);
+    this.resources = DefaultClientResources.builder()
+        .reconnectDelay(Delay.exponential(Duration.ofMillis(50), MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
+        .build();
+    this.client = RedisClient.create(resources, this.uri);
     client.setOptions(ClientOptions.builder()
         .autoReconnect(true)
         .timeoutOptions(TimeoutOptions.enabled(timeout))
+        .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .build());
-    this.connection = client.connect(RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE));
-    this.redis = connection.async();
+    use(client.connect(CODEC));
+  }
+
+  private void use(StatefulRedisConnection<String, byte[]> fresh) {
+    pushListeners.forEach(fresh::addListener);
+    connection = fresh;
+    redis = fresh.async();
+    lastSuccessNanos = System.nanoTime();
+  }
+
+  /** Notes how a command ended: a success, or a timeout that may mean the connection is cut off. */
+  private <T> CompletableFuture<T> watched(CompletableFuture<T> command) {
+    return command.whenComplete((value, failure) -> {
+      if (failure == null) {
+        lastSuccessNanos = System.nanoTime();
+      } else if (failure instanceof RedisCommandTimeoutException
+          || failure.getCause() instanceof RedisCommandTimeoutException) {
+        replaceIfStalled();
+      }
+    });
+  }
+
+  private void replaceIfStalled() {
+    if (System.nanoTime() - lastSuccessNanos < STALLED.toNanos() || !replacing.compareAndSet(false, true)) {
+      return;
+    }
+    StatefulRedisConnection<String, byte[]> stalled = connection;
+    client.connectAsync(CODEC, uri).whenComplete((fresh, failure) -> {
+      if (failure == null) {
+        LOG.warn("Redis stopped answering on its connection for over {} ms; switched to a new one", STALLED.toMillis());
+        use(fresh);
+        if (tracking) {
+          redis.clientTracking(TrackingArgs.Builder.enabled());
+          clearCache.run();
+        }
+        stalled.closeAsync();
+      }
+      // On failure Redis is still out of reach: the next timeout tries again.
+      lastSuccessNanos = failure == null ? lastSuccessNanos : System.nanoTime();
+      replacing.set(false);
+    });
   }
 
   @Override
   public Future<List<byte[]>> vectors(List<String> keys) {
-    CompletableFuture<List<byte[]>> values = redis.mget(keys.toArray(String[]::new)).toCompletableFuture()
+    CompletableFuture<List<byte[]>> values = watched(redis.mget(keys.toArray(String[]::new)).toCompletableFuture())
         .thenApply(found -> found.stream().map(kv -> kv.getValueOrElse(null)).toList());
     return onContext(values);
   }
@@ -58,9 +133,10 @@ public final class RedisFeatureStore implements FeatureStore {
   @Override
   public Future<List<List<String>>> hashes(List<String> keys, List<String> fields) {
     List<CompletableFuture<List<KeyValue<String, byte[]>>>> sent = new ArrayList<>(keys.size());
+    RedisAsyncCommands<String, byte[]> commands = redis;
     for (String key : keys) {
-      RedisFuture<List<KeyValue<String, byte[]>>> values = redis.hmget(key, fields.toArray(String[]::new));
-      sent.add(values.toCompletableFuture());
+      RedisFuture<List<KeyValue<String, byte[]>>> values = commands.hmget(key, fields.toArray(String[]::new));
+      sent.add(watched(values.toCompletableFuture()));
     }
     CompletableFuture<List<List<String>>> all = CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new))
         .thenApply(done -> sent.stream().map(CompletableFuture::join).map(RedisFeatureStore::texts).toList());
@@ -88,7 +164,7 @@ public final class RedisFeatureStore implements FeatureStore {
    * lost while disconnected.
    */
   void track(Consumer<String> invalidate, Runnable clear) {
-    connection.addListener(message -> {
+    PushListener invalidations = message -> {
       if (!"invalidate".equals(message.getType())) {
         return;
       }
@@ -98,7 +174,11 @@ public final class RedisFeatureStore implements FeatureStore {
       } else {
         clear.run();
       }
-    });
+    };
+    pushListeners.add(invalidations);
+    connection.addListener(invalidations);
+    tracking = true;
+    clearCache = clear;
     client.addListener(new RedisConnectionStateListener() {
       @Override
       public void onRedisConnected(RedisChannelHandler<?, ?> channel, SocketAddress address) {
@@ -114,9 +194,13 @@ public final class RedisFeatureStore implements FeatureStore {
     redis.clientTracking(TrackingArgs.Builder.enabled());
   }
 
+  private volatile boolean tracking;
+  private volatile Runnable clearCache = () -> { };
+
   @Override
   public void close() {
     connection.close();
     client.shutdown();
+    resources.shutdown();
   }
 }
