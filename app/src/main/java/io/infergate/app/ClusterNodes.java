@@ -23,8 +23,8 @@ final class ClusterNodes {
     return Clustering.start(cluster, new VertxOptions().setEventLoopPoolSize(eventLoops), prometheus)
         .compose(clustered -> {
           HazelcastInstance hazelcast = clustered.manager().getHazelcastInstance();
-          // The member UUID, not Vert.x's node id: membership events name members by it.
-          String nodeId = hazelcast.getCluster().getLocalMember().getUuid().toString();
+          // Vert.x's node id, a member attribute that survives a partition (the member's UUID does not).
+          String nodeId = clustered.manager().getNodeId();
           return Node.start(clustered.vertx(), prometheus, new HazelcastModelRegistry(hazelcast, nodeId, cluster.secret()), nodeId,
                   worker, gateway, eventLoops, hazelcast)
               .map(node -> new Member(node, hazelcast));

@@ -84,7 +84,8 @@ final class GatewayFlags {
   @Option(names = "--max_inflight_request_bytes", defaultValue = "${env:INFERGATE_MAX_INFLIGHT_REQUEST_BYTES:-0}",
       description = "Memory the requests in flight may hold, each charged " + Admission.MEMORY_PER_BODY_BYTE
           + " times its JSON body or " + Admission.MEMORY_PER_MESSAGE_BYTE + " times its gRPC message; beyond, "
-          + "HTTP 503 / UNAVAILABLE at once. 0 = a quarter of the maximum heap. Default: ${DEFAULT-VALUE}")
+          + "HTTP 503 / UNAVAILABLE at once. 0 = a quarter of the maximum heap (at least one of the largest requests). "
+          + "Default: ${DEFAULT-VALUE}")
   long maxInflightRequestBytes;
 
   @Option(names = "--ssl_config_file", defaultValue = "${env:INFERGATE_SSL_CONFIG_FILE}",
@@ -151,23 +152,15 @@ final class GatewayFlags {
       throw new ConfigException("--max_concurrent_requests_per_model and --max_inflight_request_bytes cannot be "
           + "negative");
     }
-    long memoryBudget = maxInflightRequestBytes > 0 ? maxInflightRequestBytes : Runtime.getRuntime().maxMemory() / 4;
     long largestRequest = Math.max(maxRequestBodyBytes * Admission.MEMORY_PER_BODY_BYTE,
         grpcMaxMessageSize * Admission.MEMORY_PER_MESSAGE_BYTE);
+    // By default a quarter of the heap, and always room for one of the largest requests allowed.
+    long memoryBudget = maxInflightRequestBytes > 0 ? maxInflightRequestBytes
+        : Math.max(Runtime.getRuntime().maxMemory() / 4, largestRequest);
     if (memoryBudget < largestRequest) {
-      throw new ConfigException("The memory budget for requests in flight (--max_inflight_request_bytes, "
-          + memoryBudget + " bytes) cannot hold even one of the largest requests allowed (" + largestRequest
-          + " bytes charged for --max_request_body_bytes or --grpc_max_message_size); raise it or the heap (-Xmx), "
-          + "or lower those limits");
-    }
-    if (maxRequestBodyBytes <= 0 || grpcMaxMessageSize <= 0) {
-      throw new ConfigException("--max_request_body_bytes and --grpc_max_message_size must be positive");
-    }
-    if (shutdownDrainSeconds < 0) {
-      throw new ConfigException("--shutdown_drain_seconds cannot be negative");
-    }
-    if (restApiThreads < 0) {
-      throw new ConfigException("Thread counts cannot be negative");
+      throw new ConfigException("--max_inflight_request_bytes (" + memoryBudget + ") cannot hold even one of the "
+          + "largest requests allowed (" + largestRequest + " bytes charged for --max_request_body_bytes or "
+          + "--grpc_max_message_size); raise it, or lower those limits");
     }
     MonitoringConfig monitoring = monitoringConfigFile == null ? MonitoringConfig.getDefaultInstance()
         : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());

@@ -129,7 +129,7 @@ class ClusterSecurityTest {
 
       // Listens on the worker's own servable address, hoping to be picked.
       String address = Addresses.servable(new io.infergate.common.ServableId("hp", 123),
-          worker.hazelcast().getCluster().getLocalMember().getUuid().toString());
+          worker.hazelcast().getCluster().getLocalMember().getAttribute("__vertx.nodeId"));
       AtomicInteger stolen = new AtomicInteger();
       TestServer.await(rogue.vertx().eventBus().consumer(address, message -> stolen.incrementAndGet()).completion());
       int answered = 0;

@@ -1,7 +1,6 @@
 package io.infergate.common.cluster;
 
 import com.hazelcast.config.AdvancedNetworkConfig;
-import com.hazelcast.config.ClassFilter;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JavaSerializationFilterConfig;
 import com.hazelcast.config.JoinConfig;
@@ -64,10 +63,11 @@ public final class Clustering {
     config.setProperty("hazelcast.logging.type", "slf4j");
     config.setProperty("hazelcast.phone.home.enabled", "false");
     config.setProperty("hazelcast.socket.bind.any", "false");
-    // Infergate stores protobuf bytes and Hazelcast's own types: a Java-serialized object in a
-    // map can only come from someone else, and deserializing it is how such attacks run code.
-    config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig()
-        .setDefaultsDisabled(true).setWhitelist(new ClassFilter().addPrefixes("io.infergate.none.")));
+    // Infergate stores protobuf bytes and Hazelcast's own types, and Hazelcast sends some of its
+    // own (exceptions) with Java serialization: a Java-serialized object of any other class can
+    // only come from someone else, and deserializing it is how such attacks run code. Hazelcast's
+    // default filter allows its own and the JDK's classes and refuses known gadgets.
+    config.getSerializationConfig().setJavaSerializationFilterConfig(new JavaSerializationFilterConfig());
     return config;
   }
 
@@ -90,6 +90,9 @@ public final class Clustering {
     // A member that stops answering (killed, hung, cut off) leaves the cluster after 5 s of silence.
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
+    // After a partition heals, the two halves look for each other every 10 s (Hazelcast: 5 min, then 2).
+    config.setProperty("hazelcast.merge.first.run.delay.seconds", "10");
+    config.setProperty("hazelcast.merge.next.run.delay.seconds", "10");
     JoinConfig join = memberEndpointOnly(config, options.host(), options.port());
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(options.multicast());

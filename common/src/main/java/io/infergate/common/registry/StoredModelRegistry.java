@@ -38,8 +38,14 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   private final String worker;
   private final ClusterSecret secret;
   private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** This worker's own entries as it published them, to publish again after a partition heals. */
+  private final Map<String, byte[]> own = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile RoutingSnapshot snapshot = RoutingSnapshot.EMPTY;
   private Set<String> rejected = Set.of();
+  private volatile long contentSeen;
+  private volatile long keepModelsUntilNanos = System.nanoTime();
+  /** The last rebuild was not published: the reconciliation tries again even without a change. */
+  private volatile boolean held;
 
   /** @param secret seals and checks every value; null for none (a single process) */
   protected StoredModelRegistry(String worker, ClusterSecret secret) {
@@ -68,16 +74,19 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     ServableId id = record.id();
     ensureModel(id.name());
     String key = key(id, worker);
-    servables().put(key, seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
+    byte[] entry = seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
         .setSignatures(record.signatures()).setWorker(worker)
-        .build()));
+        .build());
+    own.put(key, entry);
+    servables().put(key, entry);
     return changed();
   }
 
   @Override
   public Future<Void> remove(ServableId id) {
+    own.remove(key(id, worker));
     servables().remove(key(id, worker));
     return changed();
   }
@@ -99,11 +108,24 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   /** Forgets this worker's servables of the model; the model itself once no worker serves it. */
   @Override
   public Future<Void> removeModel(String model) {
+    own.keySet().removeIf(key -> key.startsWith(model + "/"));
     removeServables(key -> key.startsWith(model + "/") && key.endsWith("@" + worker));
     if (List.copyOf(servables().keySet()).stream().noneMatch(key -> key.startsWith(model + "/"))) {
       models().remove(model);
     }
     return changed();
+  }
+
+  /**
+   * Publishes this worker's servables again: after a partition heals, the other side of the
+   * cluster had forgotten them when this worker seemed to leave.
+   */
+  protected void republishOwn() {
+    own.forEach((key, entry) -> {
+      ensureModel(key.substring(0, key.indexOf('/')));
+      servables().put(key, entry);
+    });
+    rebuild();
   }
 
   /** Forgets every servable of a worker that left. */
@@ -128,6 +150,7 @@ public abstract class StoredModelRegistry implements ModelRegistry {
    * change, leaving a stale view (a version unloaded everywhere still listed) until the next change.
    */
   protected final synchronized void rebuild() {
+    contentSeen = content();
     Set<String> refused = new TreeSet<>();
     Map<String, ModelEntry> entries = new HashMap<>();
     models().forEach((name, bytes) -> {
@@ -163,8 +186,45 @@ public abstract class StoredModelRegistry implements ModelRegistry {
       ModelEntry entry = entries.get(name);
       views.put(name, new ModelView(name, versions, entry.getLabelsMap(), entry.getTraffic()));
     }
+    if (System.nanoTime() - keepModelsUntilNanos < 0 && !views.keySet().containsAll(snapshot.models().keySet())) {
+      held = true; // maps being refilled (a partition healing): keep the models routable meanwhile
+      return;
+    }
+    held = false;
     snapshot = new RoutingSnapshot(views);
     listeners.forEach(Runnable::run);
+  }
+
+  /**
+   * For a while, publishes no snapshot that lacks a model the current one routes: while
+   * Hazelcast merges the halves of a healed partition, a member's maps are emptied and refilled,
+   * and a snapshot built in between would answer 404 for models that are being served.
+   */
+  protected final void keepModelsFor(long millis) {
+    keepModelsUntilNanos = System.nanoTime() + millis * 1_000_000;
+  }
+
+  /**
+   * Rebuilds only if the maps hold something the last snapshot did not see: a safety net for
+   * changes that came without an event (Hazelcast fills a member's replicated maps anew when a
+   * partition heals, and tells its listeners nothing).
+   */
+  protected final void rebuildIfChanged() {
+    if (held || content() != contentSeen) {
+      rebuild();
+    }
+  }
+
+  /** A fingerprint of the maps' keys and values. */
+  private long content() {
+    long sum = 0;
+    for (var entry : servables().entrySet()) {
+      sum += 31L * entry.getKey().hashCode() + java.util.Arrays.hashCode(entry.getValue());
+    }
+    for (var entry : models().entrySet()) {
+      sum += 17L * entry.getKey().hashCode() + java.util.Arrays.hashCode(entry.getValue());
+    }
+    return sum;
   }
 
   /** Changes made through this registry are visible to its own readers at once. */
