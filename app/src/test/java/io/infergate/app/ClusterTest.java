@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.infergate.common.cluster.ClusterOptions;
 import io.infergate.gateway.GatewayOptions;
+import io.infergate.proto.registry.ServableEntry;
+import io.infergate.proto.serving.ModelVersionStatus;
 import io.infergate.worker.TestModels;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -179,8 +181,32 @@ class ClusterTest {
     assertThat(version(clientB, "/v1/models/hp/versions/124:predict", null)).isEqualTo("124");
   }
 
+  /**
+   * Entries of a worker that is not a member (left behind when their removal failed while the
+   * cluster reshaped, as in a partition) are never routed to, and are removed after a while.
+   */
   @Test
   @Order(8)
+  void entriesOfAWorkerThatIsNoLongerAMemberAreNeverRouted() throws Exception {
+    String ghost = UUID.randomUUID().toString();
+    String key = "hp/123@" + ghost;
+    gatewayA.hazelcast().getReplicatedMap("infergate-servables").put(key, ServableEntry.newBuilder()
+        .setModel("hp").setVersion(123).setState(ModelVersionStatus.State.AVAILABLE_VALUE).setWorker(ghost)
+        .build().toByteArray());
+    Traffic.awaitCondition(() -> gatewayB.hazelcast().getReplicatedMap("infergate-servables").containsKey(key), 5_000);
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (gatewayA.hazelcast().getReplicatedMap("infergate-servables").containsKey(key)
+        || gatewayB.hazelcast().getReplicatedMap("infergate-servables").containsKey(key)) {
+      assertThat(workersOf(clientA, "123")).isEqualTo(2);
+      assertThat(workersOf(clientB, "123")).isEqualTo(2);
+      assertThat(System.currentTimeMillis()).as("removed within 20 s").isLessThan(deadline);
+      Thread.sleep(50);
+    }
+    assertThat(clientB.post("/v1/models/hp/versions/123:predict", REQUEST).body()).isEqualTo(ANSWER);
+  }
+
+  @Test
+  @Order(9)
   void aWorkerKilledUnderLoadLosesNoRequest() throws Exception {
     try (Traffic traffic = Traffic.start(clientA, "/v1/models/hp/versions/123:predict", REQUEST, ANSWER)) {
       traffic.awaitThen(() -> traffic.succeeded.get() > 100, 30_000);
@@ -194,7 +220,7 @@ class ClusterTest {
   }
 
   @Test
-  @Order(9)
+  @Order(10)
   void withNoWorkerLeftTheAnswerIsUnavailableAtOnce() throws Exception {
     workerA.hazelcast().getLifecycleService().terminate();
     workerA.node().close();

@@ -33,8 +33,16 @@ class NetworkFaultTest {
   /** The gateways' deadline; an answer later than this (plus scheduling slack) is a failure. */
   private static final long DEADLINE_MILLIS = 2_000;
   private static final long LATE_MILLIS = DEADLINE_MILLIS + 1_000;
-  /** Hazelcast gives up on a silent member after 5 s; routing follows within a second or two. */
-  private static final long DETECTION_MILLIS = 9_000;
+  /**
+   * Hazelcast gives up on a silent member after 5 s and routing follows within a second; when the
+   * lost member was the master, the others first agree on a new one. The bound is for a busy
+   * 2-core machine running five JVMs; what was measured is reported.
+   */
+  private static final long DETECTION_BOUND_MILLIS = 30_000;
+  /** A member back on the network is merged within Hazelcast's merge period (10 s) plus a restart. */
+  private static final long REJOIN_BOUND_MILLIS = 120_000;
+  /** Between a gateway's registry changing and this test seeing it through the admin API. */
+  private static final long NOTICE_SLACK_MILLIS = 500;
   private static final String REQUEST = "{\"instances\": [1.0]}";
   private static final int RATE = 40;
   private static final String TOKEN = "faults-token";
@@ -74,9 +82,7 @@ class NetworkFaultTest {
       }
       processes.put(host, lab.run(host, LOGS.resolve(host + ".log"), javaCommand(args)));
     }
-    for (String gateway : List.of("gw1", "gw2")) {
-      Traffic.awaitCondition(() -> workers(gateway) == 2, 120_000);
-    }
+    awaitWorkers(System::currentTimeMillis, 2, REJOIN_BOUND_MILLIS, "gw1", "gw2");
   }
 
   @AfterAll
@@ -92,21 +98,24 @@ class NetworkFaultTest {
   void aWorkerCutOffIsRoutedAroundAndRejoins() throws Exception {
     List<SteadyLoad.Outcome> outcomes;
     long cutAt;
+    long droppedAt;
     long backAt;
     try (SteadyLoad load = load("gw1")) {
       Thread.sleep(2_000);
       cutAt = load.now();
       lab.cut("w1");
-      Thread.sleep(DETECTION_MILLIS + 3_000);
+      droppedAt = awaitWorkers(load::now, 1, DETECTION_BOUND_MILLIS, "gw1").get("gw1");
+      report("gw1 stopped routing to the cut-off worker after", droppedAt - cutAt);
+      Thread.sleep(3_000);
       backAt = load.now();
       lab.reconnect("w1");
-      Traffic.awaitCondition(() -> workers("gw1") == 2 && workers("gw2") == 2, 90_000);
+      awaitWorkers(load::now, 2, REJOIN_BOUND_MILLIS, "gw1", "gw2");
       report("worker w1 rejoined after", load.now() - backAt);
       Thread.sleep(2_000);
       outcomes = load.stop();
     }
     assertAccountedFor(outcomes);
-    assertLossWithin(outcomes, cutAt, DETECTION_MILLIS);
+    assertLossWithin(outcomes, cutAt, droppedAt);
     assertThat(SteadyLoad.matching(outcomes, o -> o.sentMillis() >= backAt && o.status() != 200))
         .as("nothing lost while the worker rejoins").isEmpty();
   }
@@ -117,40 +126,35 @@ class NetworkFaultTest {
   void aClusterSplitInTwoServesOnBothSidesAndHeals() throws Exception {
     List<String> left = List.of("gw1", "w1");
     List<String> right = List.of("gw2", "w2");
-    List<List<SteadyLoad.Outcome>> sides = new ArrayList<>();
+    Map<String, List<SteadyLoad.Outcome>> sides = new java.util.LinkedHashMap<>();
     long splitAt;
+    Map<String, Long> splitSeenAt;
     long healedAt;
     long mergedAt;
     try (SteadyLoad one = load("gw1"); SteadyLoad two = load("gw2")) {
       Thread.sleep(2_000);
       splitAt = one.now();
       lab.partition(left, right);
-      Traffic.awaitCondition(() -> {
-        int seenByOne = workers("gw1");
-        int seenByTwo = workers("gw2");
-        report("workers seen by gw1 and gw2: " + seenByOne + " " + seenByTwo, one.now());
-        return seenByOne == 1 && seenByTwo == 1;
-      }, 60_000);
-      report("each half saw only its own worker after", one.now() - splitAt);
+      splitSeenAt = awaitWorkers(one::now, 1, DETECTION_BOUND_MILLIS, "gw1", "gw2");
+      splitSeenAt.forEach((gateway, at) -> report(gateway + " saw only its own half's worker after", at - splitAt));
       Thread.sleep(3_000);
       healedAt = one.now();
       lab.heal(left, right);
-      Traffic.awaitCondition(() -> workers("gw1") == 2 && workers("gw2") == 2, 90_000);
+      awaitWorkers(one::now, 2, REJOIN_BOUND_MILLIS, "gw1", "gw2");
       mergedAt = one.now();
       report("the halves merged after", mergedAt - healedAt);
       Thread.sleep(2_000);
-      sides.add(one.stop());
-      sides.add(two.stop());
+      sides.put("gw1", one.stop());
+      sides.put("gw2", two.stop());
     }
-    for (List<SteadyLoad.Outcome> outcomes : sides) {
+    sides.forEach((gateway, outcomes) -> {
       assertAccountedFor(outcomes);
       // Hazelcast restarts the members of the smaller half as it merges them: requests in flight
       // to them then may time out, until the merged cluster serves.
-      List<SteadyLoad.Outcome> split = SteadyLoad.matching(outcomes, o -> o.sentMillis() < healedAt);
-      assertLossWithin(split, splitAt, DETECTION_MILLIS);
-      List<SteadyLoad.Outcome> merge = SteadyLoad.matching(outcomes, o -> o.sentMillis() >= healedAt);
-      assertLossWithin(merge, healedAt, mergedAt - healedAt + DEADLINE_MILLIS);
-    }
+      assertLossWithin(SteadyLoad.matching(outcomes, o -> o.sentMillis() < healedAt), splitAt, splitSeenAt.get(gateway));
+      assertLossWithin(SteadyLoad.matching(outcomes, o -> o.sentMillis() >= healedAt), healedAt,
+          mergedAt + DEADLINE_MILLIS);
+    });
   }
 
   /** A worker stops answering without dying (SIGSTOP): waited out to the deadline, then dropped; back after SIGCONT. */
@@ -159,22 +163,25 @@ class NetworkFaultTest {
   void aHungWorkerCostsAtMostTheDeadlineAndIsDropped() throws Exception {
     List<SteadyLoad.Outcome> outcomes;
     long hungAt;
+    long droppedAt;
     long resumedAt;
     ProcessHandle worker = processes.get("w2").toHandle();
     try (SteadyLoad load = load("gw1")) {
       Thread.sleep(2_000);
       hungAt = load.now();
       signal(worker, "STOP");
-      Thread.sleep(DETECTION_MILLIS + 3_000);
+      droppedAt = awaitWorkers(load::now, 1, DETECTION_BOUND_MILLIS, "gw1").get("gw1");
+      report("gw1 stopped routing to the hung worker after", droppedAt - hungAt);
+      Thread.sleep(3_000);
       resumedAt = load.now();
       signal(worker, "CONT");
-      Traffic.awaitCondition(() -> workers("gw1") == 2, 90_000);
+      awaitWorkers(load::now, 2, REJOIN_BOUND_MILLIS, "gw1");
       report("the hung worker served again after", load.now() - resumedAt);
       Thread.sleep(2_000);
       outcomes = load.stop();
     }
     assertAccountedFor(outcomes);
-    assertLossWithin(outcomes, hungAt, DETECTION_MILLIS);
+    assertLossWithin(outcomes, hungAt, droppedAt);
     assertThat(SteadyLoad.matching(outcomes, o -> o.sentMillis() >= resumedAt && o.status() != 200)).isEmpty();
   }
 
@@ -252,16 +259,62 @@ class NetworkFaultTest {
         .as("failures other than unavailable or deadline exceeded").isEmpty();
   }
 
-  /** Requests failed only in the window after the fault in which the cluster notices it. */
-  private static void assertLossWithin(List<SteadyLoad.Outcome> outcomes, long faultAt, long window) {
+  /**
+   * Requests failed only between the fault and the moment the gateway stopped routing to what
+   * was lost: those in flight at the fault, and those sent while the cluster had not yet noticed.
+   */
+  private static void assertLossWithin(List<SteadyLoad.Outcome> outcomes, long faultAt, long noticedAt) {
     List<SteadyLoad.Outcome> failed = SteadyLoad.matching(outcomes, o -> o.status() != 200);
     Map<Long, Long> perSecond = new java.util.TreeMap<>();
     failed.forEach(o -> perSecond.merge(o.sentMillis() / 1000, 1L, Long::sum));
-    report("failures per second sent (fault at " + faultAt + " ms): " + perSecond, failed.size());
-    failed.forEach(o -> assertThat(o.sentMillis()).as("a failure sent at %d ms (fault at %d ms)", o.sentMillis(), faultAt)
-        .isBetween(faultAt - DEADLINE_MILLIS, faultAt + window));
-    long lastFailure = failed.stream().mapToLong(SteadyLoad.Outcome::sentMillis).max().orElse(faultAt);
-    report("failures after the fault: " + failed.size() + ", all traffic served again after", lastFailure - faultAt);
+    report("failures per second sent (fault at " + faultAt + " ms, noticed at " + noticedAt + " ms): " + perSecond,
+        failed.size());
+    failed.forEach(o -> assertThat(o.sentMillis())
+        .as("a failure sent at %d ms (fault at %d ms, noticed at %d ms)", o.sentMillis(), faultAt, noticedAt)
+        .isBetween(faultAt - DEADLINE_MILLIS, noticedAt + NOTICE_SLACK_MILLIS));
+  }
+
+  /**
+   * Polls until each gateway routes hp's version to {@code count} workers; returns when each
+   * first did, in the load's clock. On timeout the assertion carries the processes' recent
+   * cluster logs, which is where the reason is.
+   */
+  private static Map<String, Long> awaitWorkers(java.util.function.LongSupplier clock, int count, long timeoutMillis, String... gateways)
+      throws Exception {
+    Map<String, Long> seenAt = new java.util.LinkedHashMap<>();
+    Map<String, Integer> last = new java.util.LinkedHashMap<>();
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (seenAt.size() < gateways.length) {
+      for (String gateway : gateways) {
+        if (!seenAt.containsKey(gateway)) {
+          int workers = workers(gateway);
+          last.put(gateway, workers);
+          if (workers == count) {
+            seenAt.put(gateway, clock.getAsLong());
+          }
+        }
+      }
+      if (seenAt.size() < gateways.length && System.currentTimeMillis() > deadline) {
+        throw new AssertionError("after " + timeoutMillis + " ms the gateways do not route to " + count
+            + " workers (last seen: " + last + ")\n" + recentLogs());
+      }
+      Thread.sleep(20);
+    }
+    return seenAt;
+  }
+
+  /** The cluster's own account of a fault: each process's last membership and warning lines. */
+  private static String recentLogs() throws java.io.IOException {
+    StringBuilder logs = new StringBuilder();
+    for (String host : processes.keySet()) {
+      List<String> lines = Files.readAllLines(LOGS.resolve(host + ".log")).stream()
+          .filter(line -> line.contains("Members {") || line.contains("Member [") || line.contains("WARN")
+              || line.contains("ERROR") || line.contains("merge") || line.contains("master"))
+          .toList();
+      logs.append("--- ").append(host).append('\n');
+      lines.subList(Math.max(0, lines.size() - 15), lines.size()).forEach(line -> logs.append(line).append('\n'));
+    }
+    return logs.toString();
   }
 
   private static SteadyLoad load(String gateway) {
@@ -298,7 +351,8 @@ class NetworkFaultTest {
 
   private static List<String> javaCommand(List<String> args) {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx512m", "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1", "-cp", classPath(), Main.class.getName()));
+        "-Xmx512m", "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1",
+        "-Dlogback.configurationFile=network-faults-logback.xml", "-cp", classPath(), Main.class.getName()));
     command.addAll(args);
     return command;
   }

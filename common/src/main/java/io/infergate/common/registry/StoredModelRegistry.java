@@ -128,10 +128,32 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     rebuild();
   }
 
-  /** Forgets every servable of a worker that left. */
-  protected void forgetWorker(String departed) {
-    removeServables(key -> key.endsWith("@" + departed));
+  /**
+   * Whether a worker is part of the cluster as this member sees it; the snapshot routes only to
+   * live workers, whatever the maps still hold (a departed worker's entries are removed later,
+   * and that removal can fail while the cluster is reshaping).
+   */
+  protected boolean isLive(String worker) {
+    return true;
+  }
+
+  /** The workers that have servable entries in the maps. */
+  protected final Set<String> workersInMaps() {
+    Set<String> workers = new java.util.HashSet<>();
+    for (String key : List.copyOf(servables().keySet())) {
+      workers.add(workerOf(key));
+    }
+    return workers;
+  }
+
+  /** Removes every servable entry of these workers. */
+  protected final void removeServablesOf(Set<String> workers) {
+    removeServables(key -> workers.contains(workerOf(key)));
     rebuild();
+  }
+
+  private static String workerOf(String key) {
+    return key.substring(key.lastIndexOf('@') + 1);
   }
 
   /** Removes by key one at a time: a replicated map's key set is a copy, not a view. */
@@ -166,6 +188,9 @@ public abstract class StoredModelRegistry implements ModelRegistry {
       ServableEntry entry = open(SERVABLE_CONTEXT + key, bytes, ServableEntry.getDefaultInstance());
       if (entry == null || !key.equals(key(new ServableId(entry.getModel(), entry.getVersion()), entry.getWorker()))) {
         refused.add(SERVABLE_CONTEXT + key);
+        return;
+      }
+      if (!isLive(entry.getWorker())) {
         return;
       }
       grouped.computeIfAbsent(entry.getModel(), m -> new TreeMap<>())
