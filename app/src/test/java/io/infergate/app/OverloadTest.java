@@ -7,6 +7,8 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.infergate.proto.serving.GetModelMetadataRequest;
+import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictionServiceGrpc;
 import io.infergate.worker.TestModels;
 import io.vertx.core.Future;
@@ -42,35 +44,38 @@ class OverloadTest {
   @Test
   void requestsBeyondTheServersBudgetAreRefusedAtOnceWithRetryAfter() throws Exception {
     try (TestServer server = start("--max_concurrent_requests=2")) {
-      List<Future<HttpResponse<Buffer>>> held = holdTwo(server);
-      long started = System.nanoTime();
-      HttpResponse<Buffer> refused = TestServer.await(server.sendAsync(HttpMethod.POST, PREDICT, Buffer.buffer(BODY)));
-      assertThat(refused.statusCode()).isEqualTo(503);
-      assertThat(refused.getHeader("retry-after")).isEqualTo("1");
-      assertThat(refused.bodyAsJsonObject().getString("error")).contains("2 requests in flight, its limit");
-      assertThat((System.nanoTime() - started) / 1_000_000).as("at once, not after the batch").isLessThan(500);
-
       ManagedChannel channel = channel(server);
       try {
         AtomicReference<Metadata> trailers = new AtomicReference<>();
         var stub = PredictionServiceGrpc.newBlockingStub(channel).withInterceptors(
             io.grpc.stub.MetadataUtils.newCaptureMetadataInterceptor(new AtomicReference<>(), trailers));
+        // Connected and warm before the budget is taken, so that the refusals come well within the batch timeout.
+        stub.getModelMetadata(GetModelMetadataRequest.newBuilder()
+            .setModelSpec(ModelSpec.newBuilder().setName("hp")).addMetadataField("signature_def").build());
+        List<Future<HttpResponse<Buffer>>> held = holdTwo(server);
+        long started = System.nanoTime();
+        HttpResponse<Buffer> refused = TestServer.await(server.sendAsync(HttpMethod.POST, PREDICT, Buffer.buffer(BODY)));
+        assertThat(refused.statusCode()).isEqualTo(503);
+        assertThat(refused.getHeader("retry-after")).isEqualTo("1");
+        assertThat(refused.bodyAsJsonObject().getString("error")).contains("2 requests in flight, its limit");
+        assertThat((System.nanoTime() - started) / 1_000_000).as("at once, not after the batch").isLessThan(500);
+
         StatusRuntimeException grpcRefused = org.assertj.core.api.Assertions.catchThrowableOfType(
             StatusRuntimeException.class, () -> stub.predict(GrpcApiTest.request("hp", "x",
                 GrpcApiTest.floats(new float[] {1}, 1))));
+        assertThat(grpcRefused).as("refused while the two are held").isNotNull();
         assertThat(grpcRefused.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
         assertThat(trailers.get().get(Metadata.Key.of("grpc-retry-pushback-ms", Metadata.ASCII_STRING_MARSHALLER)))
             .isEqualTo("1000");
+        for (Future<HttpResponse<Buffer>> request : held) {
+          assertThat(TestServer.await(request).statusCode()).isEqualTo(200);
+        }
       } finally {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
       }
       // Probes, metrics and metadata are never refused for load.
       assertThat(server.get("/readyz").status()).isEqualTo(200);
       assertThat(server.get("/v1/models/hp").status()).isEqualTo(200);
-
-      for (Future<HttpResponse<Buffer>> request : held) {
-        assertThat(TestServer.await(request).statusCode()).isEqualTo(200);
-      }
       assertThat(server.post(PREDICT, BODY).status()).as("the budget is returned").isEqualTo(200);
       assertThat(server.get("/metrics").body()).contains("infergate_requests_shed_total{budget=\"server\"} 2.0");
     }
@@ -145,10 +150,10 @@ class OverloadTest {
     }
   }
 
-  /** hp batches with a one-second timeout (so requests stay in flight); other is unbatched. */
+  /** hp batches with a two-second timeout (so requests stay in flight); other is unbatched. */
   private TestServer start(String... flags) throws Exception {
     Path batching = Files.writeString(dir.resolve("batching.config"), """
-        max_batch_size { value: 8 } batch_timeout_micros { value: 1000000 }
+        max_batch_size { value: 8 } batch_timeout_micros { value: 2000000 }
         max_enqueued_batches { value: 4 } num_batch_threads { value: 1 }""");
     Path config = Files.writeString(dir.resolve("models.config"), """
         model_config_list {
