@@ -108,6 +108,13 @@ public final class WorkerClient {
         }));
         return;
       }
+      if (!stillServes(servable.id(), chosen)) {
+        // Dropped from the registry while this request was routed: the fail-over may have run
+        // before it was in flight, and nothing would answer it before its deadline.
+        forget(chosen, this);
+        retry(chosen);
+        return;
+      }
       long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
       vertx.eventBus().<T>request(address, request, Deadlines.deliveryOptions(remainingMillis))
           .onComplete(reply -> {
@@ -201,6 +208,14 @@ public final class WorkerClient {
     if (pendings != null) {
       pendings.remove(pending);
     }
+  }
+
+  /** Whether the registry's latest snapshot still has the worker serving the servable. */
+  private boolean stillServes(ServableId servable, String worker) {
+    return registry.snapshot().model(servable.name())
+        .map(model -> model.versions().get(servable.version()))
+        .map(record -> record.workers().contains(worker))
+        .orElse(false);
   }
 
   /** Requests in flight to workers that no longer serve anything are sent elsewhere at once. */

@@ -1,0 +1,61 @@
+package io.infergate.gateway.dispatch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.infergate.common.ServableId;
+import io.infergate.common.TensorLimits;
+import io.infergate.common.bus.Addresses;
+import io.infergate.common.bus.LocalServables;
+import io.infergate.common.registry.LocalModelRegistry;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.StatusCode;
+import io.infergate.gateway.admission.Admission;
+import io.infergate.gateway.admission.ExpiryWatch;
+import io.infergate.proto.serving.ModelVersionStatus.State;
+import io.infergate.proto.serving.SignatureDefMap;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+class WorkerClientTest {
+
+  private static final ServableId SERVABLE = new ServableId("m", 1);
+
+  /**
+   * A request routed from a snapshot that still listed a worker the registry has dropped since
+   * (it shut down or left while the request was being routed) goes to a worker that serves,
+   * instead of waiting for an answer that will never come until its deadline.
+   */
+  @Test
+  void aRequestRoutedToAWorkerTheRegistryJustDroppedIsServedElsewhereAtOnce(Vertx vertx, VertxTestContext test) {
+    LocalModelRegistry registry = new LocalModelRegistry();
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance()));
+    ServableRecord current = registry.snapshot().model("m").orElseThrow().versions().get(1L);
+    ServableRecord stale = new ServableRecord(SERVABLE, State.AVAILABLE, StatusCode.OK, "",
+        SignatureDefMap.getDefaultInstance(), List.of("departed"));
+    AtomicInteger reachedDeparted = new AtomicInteger();
+    // The departed worker's consumer takes the message and never answers, as a process that died with it.
+    vertx.eventBus().consumer(Addresses.servable(SERVABLE, "departed"), message -> reachedDeparted.incrementAndGet());
+    vertx.eventBus().<String>consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER),
+        message -> message.reply("served by " + LocalModelRegistry.LOCAL_WORKER));
+    Admission.Limits limits = new Admission.Limits(16, 16, 16, 1 << 20);
+    WorkerClient client = new WorkerClient(vertx, registry, new LocalServables(), new ExpiryWatch(vertx),
+        new TensorLimits(1 << 20), new Admission(limits, new SimpleMeterRegistry()));
+    long sent = System.nanoTime();
+    client.<String>request(stale, () -> current, "request", sent + TimeUnit.SECONDS.toNanos(30))
+        .onComplete(test.succeeding(served -> test.verify(() -> {
+          assertThat(served.response()).isEqualTo("served by local");
+          assertThat(reachedDeparted.get()).isZero();
+          assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)).as("not at the deadline")
+              .isLessThan(5_000);
+          test.completeNow();
+        })));
+  }
+}
