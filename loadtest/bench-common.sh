@@ -29,3 +29,17 @@ stop_infergate() {
   kill "$server"
   wait "$server" 2>/dev/null || true
 }
+
+# wrk_post FILE BODY: writes a wrk script that POSTs BODY (JSON, no single quotes) to the URL wrk is given.
+wrk_post() {
+  cat > "$1" <<LUA
+wrk.method = "POST"
+wrk.body = '$2'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+}
+
+# rss_mb PID: the process's resident memory in MB (0 once it is gone).
+rss_mb() {
+  awk '/VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2> /dev/null || echo 0
+}

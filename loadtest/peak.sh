@@ -32,11 +32,7 @@ medians="loadtest/results/peak-$stamp.csv"
 work=$(mktemp -d)
 cp="loadtest/target/classes:loadtest/target/lib/*"
 body=$(tr -d '\n' < loadtest/ctr-request.json)
-cat > "$work/post.lua" <<LUA
-wrk.method = "POST"
-wrk.body = '$body'
-wrk.headers["Content-Type"] = "application/json"
-LUA
+wrk_post "$work/post.lua" "$body"
 printf '%s' "$body" > "$work/rest-body.json"
 java -cp "$cp" io.infergate.loadtest.GrpcRequestFile "$work/grpc-body.bin"
 echo "target,level,requests_per_s,p50_ms,p99_ms,errors,round" > "$csv"

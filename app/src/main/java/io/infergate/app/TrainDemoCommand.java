@@ -22,9 +22,13 @@ final class TrainDemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "42", description = "Random seed of data and weights. Default: ${DEFAULT-VALUE}")
   long seed;
 
+  @Option(names = "--hidden_units", defaultValue = "" + DemoCtrTrainer.DEFAULT_HIDDEN_UNITS,
+      description = "Width of the hidden layer; a wider model costs more per row, for load tests. Default: ${DEFAULT-VALUE}")
+  int hiddenUnits;
+
   @Override
   public Integer call() throws Exception {
-    new DemoCtrTrainer(seed, epochs, System.out).train(out);
+    new DemoCtrTrainer(seed, epochs, hiddenUnits, System.out).train(out);
     Path features = DemoFeatures.write(out, 1000, 1000, seed);
     System.out.println("Wrote a demo feature set (1,000 users, 1,000 items) under " + out.resolve("features")
         + " and its gateway config " + features);

@@ -23,8 +23,11 @@ import org.HdrHistogram.Histogram;
  * hides its queueing; this one does not.
  *
  * <p>Usage: {@code OpenLoopLoad URL BODY_FILE SECONDS RATE [RATE...]}; prints one CSV line per
- * rate: offered/s, achieved/s, p50 ms, p90 ms, p99 ms, max ms, errors. A first, unreported
- * five seconds at the first rate warm the generator and the server up.
+ * rate: offered/s, achieved/s, p50 ms, p90 ms, p99 ms, max ms, errors (anything but 200), then
+ * the same split by answer: admitted (200) per second and P99, and shed (429 or 503, a server
+ * refusing load) per second, P99 and max, and how many requests got neither (another status, no
+ * answer), whose statuses and the seconds they were sent in go to stderr. A first, unreported five seconds at the first rate warm
+ * the generator and the server up.
  */
 public final class OpenLoopLoad {
 
@@ -39,7 +42,8 @@ public final class OpenLoopLoad {
     Vertx vertx = Vertx.vertx();
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(256));
-    System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors");
+    System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,"
+        + "admitted_per_s,admitted_p99_ms,shed_per_s,shed_p99_ms,shed_max_ms,other");
     try {
       // The generator's own cold start (JIT, connection pool) would show up as server latency.
       run(vertx, client, url, body, Integer.parseInt(args[3]), 5);
@@ -54,7 +58,11 @@ public final class OpenLoopLoad {
   private static String run(Vertx vertx, HttpClient client, URI url, Buffer body, int rate, int seconds)
       throws InterruptedException {
     Histogram latencies = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    Histogram admitted = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
+    Histogram shed = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     AtomicLong errors = new AtomicLong();
+    java.util.Map<Integer, Long> others = new java.util.TreeMap<>();
+    java.util.Map<Long, Long> othersBySecond = new java.util.TreeMap<>();
     long total = (long) rate * seconds;
     CountDownLatch done = new CountDownLatch(Math.toIntExact(total));
     RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost())
@@ -74,8 +82,18 @@ public final class OpenLoopLoad {
             .compose(req -> req.send(body))
             .compose(response -> response.body().map(response.statusCode()))
             .onComplete(result -> {
+              long micros = Math.max(0, (System.nanoTime() - due) / 1_000);
+              int status = result.succeeded() ? result.result() : 0;
               synchronized (latencies) {
-                latencies.recordValue(Math.max(0, (System.nanoTime() - due) / 1_000));
+                latencies.recordValue(micros);
+                if (status == 200) {
+                  admitted.recordValue(micros);
+                } else if (status == 429 || status == 503) {
+                  shed.recordValue(micros);
+                } else {
+                  others.merge(status, 1L, Long::sum);
+                  othersBySecond.merge((due - start) / 1_000_000_000L, 1L, Long::sum);
+                }
               }
               if (result.failed() || result.result() != 200) {
                 errors.incrementAndGet();
@@ -89,10 +107,18 @@ public final class OpenLoopLoad {
     double elapsed = (System.nanoTime() - start) / 1e9;
     long answered = total - done.getCount();
     synchronized (latencies) {
-      return String.format(Locale.ROOT, "%d,%.0f,%.2f,%.2f,%.2f,%.2f,%d%s", rate, answered / elapsed,
-          latencies.getValueAtPercentile(50) / 1000.0, latencies.getValueAtPercentile(90) / 1000.0,
-          latencies.getValueAtPercentile(99) / 1000.0, latencies.getMaxValue() / 1000.0,
-          errors.get() + (total - answered), finished ? "" : " (unfinished)");
+      long other = others.values().stream().mapToLong(Long::longValue).sum() + (total - answered);
+      if (other > 0) {
+        System.err.println("at " + rate + "/s, answers neither admitted nor shed by status (0: failed): " + others
+            + (total > answered ? ", unanswered: " + (total - answered) : "") + "; by second sent: " + othersBySecond);
+      }
+      return String.format(Locale.ROOT, "%d,%.0f,%.2f,%.2f,%.2f,%.2f,%d,%.0f,%.2f,%.0f,%.2f,%.2f,%d%s", rate,
+          answered / elapsed, latencies.getValueAtPercentile(50) / 1000.0,
+          latencies.getValueAtPercentile(90) / 1000.0, latencies.getValueAtPercentile(99) / 1000.0,
+          latencies.getMaxValue() / 1000.0, errors.get() + (total - answered),
+          admitted.getTotalCount() / elapsed, admitted.getValueAtPercentile(99) / 1000.0,
+          shed.getTotalCount() / elapsed, shed.getValueAtPercentile(99) / 1000.0, shed.getMaxValue() / 1000.0,
+          other, finished ? "" : " (unfinished)");
     }
   }
 }

@@ -35,21 +35,32 @@ public final class DemoCtrTrainer {
 
   public static final String MODEL_NAME = "ctr";
   public static final int FEATURES = 8;
-  private static final int HIDDEN = 32;
+  /** The hidden layer's width by default: enough for the synthetic data. */
+  public static final int DEFAULT_HIDDEN_UNITS = 32;
   private static final int TRAIN_ROWS = 32_768;
   private static final int TEST_ROWS = 8_192;
   private static final int BATCH = 512;
 
   private final long seed;
   private final int epochs;
+  private final int hiddenUnits;
   private final PrintStream out;
 
   public DemoCtrTrainer(long seed, int epochs, PrintStream out) {
+    this(seed, epochs, DEFAULT_HIDDEN_UNITS, out);
+  }
+
+  /** @param hiddenUnits the hidden layer's width; wider costs more per row (a heavier model to load-test with) */
+  public DemoCtrTrainer(long seed, int epochs, int hiddenUnits, PrintStream out) {
     if (epochs < 2) {
       throw new IllegalArgumentException("Training needs at least 2 epochs to export two versions");
     }
+    if (hiddenUnits < 1) {
+      throw new IllegalArgumentException("The hidden layer needs at least one unit");
+    }
     this.seed = seed;
     this.epochs = epochs;
+    this.hiddenUnits = hiddenUnits;
     this.out = out;
   }
 
@@ -63,7 +74,7 @@ public final class DemoCtrTrainer {
         TRAIN_ROWS, 100 * train.clickRate(), TEST_ROWS);
 
     try (Graph graph = new Graph(); Session session = new Session(graph)) {
-      Network net = new Network(Ops.create(graph), new Random(seed));
+      Network net = new Network(Ops.create(graph), new Random(seed), hiddenUnits);
       session.initialize();
       int steps = TRAIN_ROWS / BATCH;
       for (int epoch = 1, step = 0; epoch <= epochs; epoch++) {
@@ -110,16 +121,16 @@ public final class DemoCtrTrainer {
     final List<Operand<?>> updates = new ArrayList<>();
     final Signature signature;
 
-    Network(Ops tf, Random random) {
+    Network(Ops tf, Random random, int units) {
       user = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, FEATURES)));
       item = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, FEATURES)));
       label = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
       beta1Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
       beta2Power = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
 
-      Variable<TFloat32> w1 = weight(tf, random, 2 * FEATURES, HIDDEN);
-      Variable<TFloat32> b1 = tf.variable(tf.zeros(tf.constant(new long[] {HIDDEN}), TFloat32.class));
-      Variable<TFloat32> w2 = weight(tf, random, HIDDEN, 1);
+      Variable<TFloat32> w1 = weight(tf, random, 2 * FEATURES, units);
+      Variable<TFloat32> b1 = tf.variable(tf.zeros(tf.constant(new long[] {units}), TFloat32.class));
+      Variable<TFloat32> w2 = weight(tf, random, units, 1);
       Variable<TFloat32> b2 = tf.variable(tf.zeros(tf.constant(new long[] {1}), TFloat32.class));
 
       var features = tf.concat(List.of(user, item), tf.constant(1));
