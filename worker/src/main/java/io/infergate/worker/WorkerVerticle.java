@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
 public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
+  /** How long an unloading servable keeps refusing requests before its consumer goes: the registry's change reaches every gateway well within it. */
+  private static final long UNREGISTER_GRACE_MILLIS = 1_000;
 
   private final WorkerOptions options;
   private final ModelRegistry registry;
@@ -201,6 +203,10 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
 
     /** A request that came over the event bus. */
     void handle(io.vertx.core.eventbus.Message<Object> message) {
+      if (stopping) {
+        BusFailures.stopping(message, servable.id().toString());
+        return;
+      }
       serve(message.body(), Deadlines.deadlineNanos(message.headers(), System.nanoTime()), (response, failure) -> {
         if (failure == null) {
           message.reply(response);
@@ -249,15 +255,25 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       }
     }
 
+    /**
+     * Refuses new requests at once (the gateway sends them elsewhere), waits for those running,
+     * and only then unregisters the consumer, a while later: Vert.x drops the messages a consumer
+     * holds when it is unregistered, unanswered, and their callers would wait for their deadline.
+     */
     Future<Void> stop() {
-      return consumer.unregister().compose(v -> {
-        stopping = true;
-        if (inFlight.get() == 0) {
-          drained.tryComplete();
-        }
-        return drained.future();
-      }).compose(v -> queue == null ? Future.succeededFuture()
-          : Future.fromCompletionStage(queue.close(), context));
+      stopping = true;
+      if (inFlight.get() == 0) {
+        drained.tryComplete();
+      }
+      return drained.future()
+          .compose(v -> {
+            Promise<Void> quiet = Promise.promise();
+            vertx.setTimer(UNREGISTER_GRACE_MILLIS, id -> quiet.complete());
+            return quiet.future();
+          })
+          .compose(v -> consumer.unregister())
+          .compose(v -> queue == null ? Future.succeededFuture()
+              : Future.fromCompletionStage(queue.close(), context));
     }
   }
 }

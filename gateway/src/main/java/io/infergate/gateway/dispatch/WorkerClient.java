@@ -237,14 +237,15 @@ public final class WorkerClient {
   }
 
   /**
-   * No consumer took the message: none was registered, or the one it reached was unregistered
-   * before handling it (Vert.x then fails the request as timed out, long before its deadline).
+   * No consumer ran the request: none was registered, the worker is unloading the servable, or
+   * the consumer it reached was unregistered before handling it (Vert.x then fails the request as
+   * timed out, long before its deadline).
    */
   private static boolean isUnserved(Throwable failure, long deadlineNanos) {
     if (!(failure instanceof ReplyException reply)) {
       return false;
     }
-    return reply.failureType() == ReplyFailure.NO_HANDLERS
+    return reply.failureType() == ReplyFailure.NO_HANDLERS || BusFailures.isStopping(reply)
         || reply.failureType() == ReplyFailure.TIMEOUT && deadlineNanos - System.nanoTime() > 1_000_000;
   }
 }
