@@ -8,16 +8,17 @@ import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.metrics.RequestMetrics;
+import io.infergate.gateway.pipeline.InferencePipeline;
 import io.infergate.gateway.routing.RequestRouter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
 /**
- * What every protocol of one gateway verticle shares: routing, dispatch, shadowing, metrics,
- * deadlines, and the process's shared services.
+ * What every protocol of one gateway verticle shares: the inference pipeline, routing for
+ * queries, metrics, deadlines, and the process's shared services.
  */
-public record GatewayServices(ModelRegistry registry, RequestRouter router, WorkerClient workers,
-                              Shadowing shadowing, RequestMetrics metrics, PrometheusMeterRegistry prometheus,
+public record GatewayServices(ModelRegistry registry, RequestRouter router, InferencePipeline pipeline,
+                              RequestMetrics metrics, PrometheusMeterRegistry prometheus,
                               FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission) {
 
   public static GatewayServices create(Vertx vertx, GatewayOptions options, SharedServices shared) {
@@ -28,7 +29,9 @@ public record GatewayServices(ModelRegistry registry, RequestRouter router, Work
         options.limits().grpcMaxMessageBytes()));
     WorkerClient workers = new WorkerClient(vertx, shared.registry(), shared.local(), expiry, limits,
         shared.admission());
-    return new GatewayServices(shared.registry(), router, workers, new Shadowing(router, workers, shared.prometheus()),
+    InferencePipeline pipeline = new InferencePipeline(router, shared.features(),
+        new Shadowing(router, workers, shared.prometheus()), workers);
+    return new GatewayServices(shared.registry(), router, pipeline,
         new RequestMetrics(shared.prometheus(), shared.registry()), shared.prometheus(), shared.features(),
         shared.drain(), expiry, shared.admission());
   }

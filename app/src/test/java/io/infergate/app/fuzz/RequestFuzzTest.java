@@ -78,8 +78,8 @@ class RequestFuzzTest {
     if (body == null) {
       return false;
     }
-    PredictRequest request = expected(() -> body.toRequest(PredictRequest.newBuilder().setModelSpec(model.spec()),
-        name -> Signatures.find(model.servable().signatures(), name)));
+    PredictRequest request = expected(() -> PredictRequest.newBuilder().setModelSpec(model.spec()).putAllInputs(
+        body.tensors(() -> Signatures.find(model.servable().signatures(), body.signatureName()))).build());
     PredictResponse response = request == null ? null : predict(model, request);
     return response != null && expected(() -> PredictJson.write(response, body.rowFormat())) != null;
   }

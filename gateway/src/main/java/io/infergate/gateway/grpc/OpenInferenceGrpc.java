@@ -5,6 +5,8 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.gateway.GatewayServices;
+import io.infergate.gateway.pipeline.InferencePipeline.Target;
+import io.infergate.gateway.pipeline.TensorInputs;
 import io.infergate.gateway.protocol.OpenInferenceTypes;
 import io.infergate.gateway.routing.ServableResolver;
 import java.util.function.UnaryOperator;
@@ -23,7 +25,6 @@ import io.infergate.proto.oip.ServerMetadataResponse;
 import io.infergate.proto.oip.ServerReadyRequest;
 import io.infergate.proto.oip.ServerReadyResponse;
 import io.infergate.proto.serving.PredictRequest;
-import io.infergate.proto.serving.PredictResponse;
 import io.vertx.core.Future;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.Service;
@@ -90,13 +91,9 @@ final class OpenInferenceGrpc {
   private Future<UnaryCalls.Answer<ModelInferResponse>> infer(ModelInferRequest request, long deadline,
                                                               UnaryOperator<String> metadata) {
     PredictRequest predict = OipTensors.toPredict(request);
-    VersionSelector selector = selector(request.getModelVersion());
-    ServableRecord servable = services.router().route(request.getModelName(), selector, metadata);
-    if (selector instanceof VersionSelector.Latest) {
-      services.shadowing().copy(request.getModelName(), predict, deadline);
-    }
-    return services.workers().<PredictResponse>request(servable,
-            () -> services.router().route(request.getModelName(), selector, metadata), predict, deadline)
+    Target target = new Target(request.getModelName(), selector(request.getModelVersion()), metadata);
+    return services.pipeline().predict(target, predict.getModelSpec().getSignatureName(),
+            new TensorInputs(predict.getInputsMap(), predict.getOutputFilterList()), deadline)
         .map(served -> new UnaryCalls.Answer<>(OipTensors.toInfer(served.response(), request.getId()), served.servable()));
   }
 

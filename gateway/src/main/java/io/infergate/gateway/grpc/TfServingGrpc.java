@@ -8,8 +8,8 @@ import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.auth.AdminToken;
-import io.infergate.gateway.features.EntityIds;
-import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.pipeline.InferencePipeline.Target;
+import io.infergate.gateway.pipeline.TensorInputs;
 import io.infergate.gateway.protocol.ModelQueries;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
@@ -38,12 +38,9 @@ import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import org.tensorflow.proto.TensorProto;
 
 /** TensorFlow Serving's gRPC API: {@code PredictionService} and {@code ModelService}. */
 final class TfServingGrpc {
@@ -90,38 +87,12 @@ final class TfServingGrpc {
         .build();
   }
 
-  // The worker reads only the signature name from a request's spec and answers with the spec
-  // of the version that served, so requests travel unchanged.
   private Future<UnaryCalls.Answer<PredictResponse>> predict(PredictRequest request, long deadline,
                                                             UnaryOperator<String> metadata) {
     ModelSpec spec = request.getModelSpec();
-    return withFeatures(request, deadline).compose(enriched -> {
-      if (VersionSelector.of(spec) instanceof VersionSelector.Latest) {
-        services.shadowing().copy(spec.getName(), enriched, deadline);
-      }
-      return send(spec, enriched, deadline, metadata);
-    });
-  }
-
-  /** The request with the inputs the feature store adds for its entity-id inputs (most models take none). */
-  private Future<PredictRequest> withFeatures(PredictRequest request, long deadline) {
-    FeatureEnricher features = services.features();
-    FeatureEnricher.Plan plan = features == null ? null
-        : features.plan(request.getModelSpec().getName(), request.getInputsMap().keySet());
-    if (plan == null || plan.isEmpty()) {
-      return Future.succeededFuture(request);
-    }
-    Map<String, List<String>> ids = new LinkedHashMap<>();
-    PredictRequest.Builder enriched = request.toBuilder();
-    for (String field : plan.entityFields()) {
-      TensorProto tensor = request.getInputsMap().get(field);
-      if (tensor == null) {
-        throw ServingException.invalidArgument("The request needs the input '" + field + "' (entity ids)");
-      }
-      ids.put(field, EntityIds.texts(field, tensor));
-      enriched.removeInputs(field);
-    }
-    return features.fetch(plan, ids, deadline).map(fetched -> enriched.putAllInputs(fetched).build());
+    return services.pipeline().predict(target(spec, metadata), spec.getSignatureName(),
+            new TensorInputs(request.getInputsMap(), request.getOutputFilterList()), deadline)
+        .map(served -> new UnaryCalls.Answer<>(served.response(), served.servable()));
   }
 
   private Future<UnaryCalls.Answer<ClassificationResponse>> classify(ClassificationRequest request, long deadline,
@@ -217,15 +188,16 @@ final class TfServingGrpc {
         .map(response -> new UnaryCalls.Answer<>(response, null));
   }
 
+  // The worker reads only the signature name from a request's spec and answers with the spec
+  // of the version that served, so these requests travel unchanged.
   private <T> Future<UnaryCalls.Answer<T>> send(ModelSpec requested, Object request, long deadline,
                                                 UnaryOperator<String> metadata) {
-    ServableRecord servable = route(requested, metadata);
-    return services.workers().<T>request(servable, () -> route(requested, metadata), request, deadline)
+    return services.pipeline().<T>dispatch(target(requested, metadata), servable -> request, deadline)
         .map(served -> new UnaryCalls.Answer<>(served.response(), served.servable()));
   }
 
-  private ServableRecord route(ModelSpec spec, UnaryOperator<String> metadata) {
-    return services.router().route(spec.getName(), VersionSelector.of(spec), metadata);
+  private static Target target(ModelSpec spec, UnaryOperator<String> metadata) {
+    return new Target(spec.getName(), VersionSelector.of(spec), metadata);
   }
 
   private static String firstModel(MultiInferenceRequest request) {

@@ -4,14 +4,14 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.infergate.common.status.ServingException;
-import io.infergate.proto.serving.PredictRequest;
+import io.infergate.gateway.pipeline.PredictInputs;
 import io.infergate.proto.serving.PredictResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorProto;
@@ -28,7 +28,7 @@ public final class PredictJson {
   private PredictJson() {}
 
   /** A parsed predict body whose tensors are typed once the signature is known. */
-  public static final class Body {
+  public static final class Body implements PredictInputs {
     private String signatureName = "";
     private Boolean rowFormat;
     private final Map<String, JsonTensorBuilder> tensors = new LinkedHashMap<>();
@@ -41,35 +41,28 @@ public final class PredictJson {
       return rowFormat;
     }
 
-    /** The names of the inputs (and entity id fields) the body carries. */
-    public Set<String> inputNames() {
+    @Override
+    public Set<String> names() {
       return tensors.keySet();
     }
 
-    /**
-     * Takes the named fields out of the body (entity ids for the feature store) and returns each
-     * one's value per instance, as text.
-     */
-    public Map<String, List<String>> takeFields(Set<String> names) {
-      Map<String, List<String>> values = new LinkedHashMap<>();
-      for (String name : names) {
-        JsonTensorBuilder field = tensors.remove(name);
-        if (field == null) {
-          throw ServingException.invalidArgument("Every instance needs the field '" + name + "'");
-        }
-        values.put(name, field.texts());
+    @Override
+    public List<String> takeEntityIds(String field) {
+      JsonTensorBuilder values = tensors.remove(field);
+      if (values == null) {
+        throw ServingException.invalidArgument("Every instance needs the field '" + field + "'");
       }
-      return values;
+      return values.texts();
     }
 
-    /** The request for {@code signatures}: each input takes the dtype its signature declares. */
-    public PredictRequest toRequest(PredictRequest.Builder request,
-                                    Function<String, SignatureDef> signatures) {
-      SignatureDef signature = signatures.apply(signatureName);
-      Map<String, TensorInfo> declared = signature.getInputsMap();
+    /** Each input takes the dtype the signature declares for it. */
+    @Override
+    public Map<String, TensorProto> tensors(Supplier<SignatureDef> signatures) {
+      Map<String, TensorInfo> declared = signatures.get().getInputsMap();
       if (rowFormat) {
         checkSameInstanceCount();
       }
+      Map<String, TensorProto> built = new LinkedHashMap<>();
       for (JsonTensorBuilder tensor : tensors.values()) {
         String name = tensor.name();
         if (UNNAMED.equals(name)) {
@@ -84,9 +77,9 @@ public final class PredictJson {
           throw ServingException.invalidArgument("input tensor alias not found in signature: " + name
               + ". Inputs expected to be in the set " + declared.keySet() + ".");
         }
-        request.putInputs(name, tensor.build(info.getDtype()));
+        built.put(name, tensor.build(info.getDtype()));
       }
-      return request.build();
+      return built;
     }
 
     private void checkSameInstanceCount() {

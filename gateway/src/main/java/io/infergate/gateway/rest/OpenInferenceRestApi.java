@@ -1,6 +1,5 @@
 package io.infergate.gateway.rest;
 
-import com.google.protobuf.Int64Value;
 import io.infergate.common.Signatures;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
@@ -8,10 +7,10 @@ import io.infergate.common.registry.ServableRecord;
 import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.json.JsonCodec;
 import io.infergate.gateway.json.OpenInferenceJson;
+import io.infergate.gateway.pipeline.InferencePipeline.Target;
+import io.infergate.gateway.pipeline.TensorInputs;
 import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
-import io.infergate.proto.serving.ModelSpec;
-import io.infergate.proto.serving.PredictResponse;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -89,21 +88,10 @@ public final class OpenInferenceRestApi {
   }
 
   private Future<Reply> infer(RoutingContext ctx, long deadline) {
-    ServableRecord servable = route(ctx);
     OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
-    var request = infer.request().setModelSpec(ModelSpec.newBuilder()
-        .setName(servable.id().name())
-        .setVersion(Int64Value.of(servable.id().version()))
-        .setSignatureName(infer.signatureName())).build();
-    if (selector(ctx) instanceof VersionSelector.Latest) {
-      services.shadowing().copy(servable.id().name(), request, deadline);
-    }
-    return services.workers().<PredictResponse>request(servable, () -> route(ctx), request, deadline)
+    Target target = new Target(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
+    return services.pipeline().predict(target, infer.signatureName(), new TensorInputs(infer.request().getInputsMap(), infer.request().getOutputFilterList()), deadline)
         .map(served -> Reply.ok(OpenInferenceJson.write(served.response(), infer.id()), served.servable()));
-  }
-
-  private ServableRecord route(RoutingContext ctx) {
-    return services.router().route(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
   }
 
   private static VersionSelector selector(RoutingContext ctx) {

@@ -1,14 +1,12 @@
 package io.infergate.gateway.rest;
 
-import com.google.protobuf.Int64Value;
-import io.infergate.common.ServableId;
-import io.infergate.common.Signatures;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.gateway.GatewayServices;
-import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.json.ExampleJson;
 import io.infergate.gateway.json.PredictJson;
 import io.infergate.gateway.json.ProtoJson;
+import io.infergate.gateway.pipeline.InferencePipeline;
+import io.infergate.gateway.pipeline.InferencePipeline.Target;
 import io.infergate.gateway.protocol.ModelQueries;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ClassificationRequest;
@@ -16,19 +14,15 @@ import io.infergate.proto.serving.ClassificationResponse;
 import io.infergate.proto.serving.GetModelStatusResponse;
 import io.infergate.proto.serving.Input;
 import io.infergate.proto.serving.ModelSpec;
-import io.infergate.proto.serving.PredictRequest;
-import io.infergate.proto.serving.PredictResponse;
 import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.Map;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
-import org.tensorflow.proto.TensorProto;
 
 /** TensorFlow Serving's REST API: predict, classify, regress, model status and metadata. */
 public final class TfServingRestApi {
@@ -61,29 +55,9 @@ public final class TfServingRestApi {
   /** Predict, whichever way the request arrived (the router or {@link PredictFastPath}). */
   Future<Reply> predict(String model, VersionSelector selector, byte[] json, UnaryOperator<String> headers,
                         long deadline) {
-    ServableRecord servable = services.router().route(model, selector, headers);
     PredictJson.Body body = PredictJson.parse(json);
-    return withFeatures(servable.id().name(), body, deadline).compose(fetched -> {
-      PredictRequest request = body.toRequest(
-          PredictRequest.newBuilder().setModelSpec(spec(servable.id(), body.signatureName())).putAllInputs(fetched),
-          name -> Signatures.find(servable.signatures(), name));
-      if (selector instanceof VersionSelector.Latest) {
-        services.shadowing().copy(servable.id().name(), request, deadline);
-      }
-      return services.workers().<PredictResponse>request(servable,
-              () -> services.router().route(model, selector, headers), request, deadline)
-          .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
-    });
-  }
-
-  /** The inputs the feature store adds for the entity ids the body carries (none for most models). */
-  private Future<Map<String, TensorProto>> withFeatures(String model, PredictJson.Body body, long deadline) {
-    FeatureEnricher features = services.features();
-    FeatureEnricher.Plan plan = features == null ? null : features.plan(model, body.inputNames());
-    if (plan == null || plan.isEmpty()) {
-      return Future.succeededFuture(Map.of());
-    }
-    return features.fetch(plan, body.takeFields(plan.entityFields()), deadline);
+    return services.pipeline().predict(new Target(model, selector, headers), body.signatureName(), body, deadline)
+        .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
   }
 
   private Future<Reply> classify(RoutingContext ctx, long deadline) {
@@ -101,10 +75,10 @@ public final class TfServingRestApi {
   /** Classify and regress: tf.Examples in, one result per example back. */
   private <Q, R> Future<Reply> examples(RoutingContext ctx, long deadline, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
-    ServableRecord servable = route(ctx);
     ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
-    Q message = request.apply(spec(servable.id(), body.signatureName()), body.input());
-    return services.workers().<R>request(servable, () -> route(ctx), message, deadline)
+    Target target = new Target(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
+    return services.pipeline().<R>dispatch(target,
+            servable -> request.apply(InferencePipeline.spec(servable, body.signatureName()), body.input()), deadline)
         .map(served -> Reply.ok(write.apply(served.response()), served.servable()));
   }
 
@@ -121,16 +95,7 @@ public final class TfServingRestApi {
     return Future.succeededFuture(Reply.ok(ProtoJson.status(status), null));
   }
 
-  private ServableRecord route(RoutingContext ctx) {
-    return services.router().route(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
-  }
-
   private static VersionSelector selector(RoutingContext ctx) {
     return VersionSelector.of(ctx.pathParam("version"), ctx.pathParam("label"));
-  }
-
-  private static ModelSpec spec(ServableId id, String signatureName) {
-    return ModelSpec.newBuilder().setName(id.name()).setVersion(Int64Value.of(id.version()))
-        .setSignatureName(signatureName).build();
   }
 }

@@ -106,8 +106,8 @@ class PredictJsonTest {
   }
 
   static PredictRequest decode(String json, SignatureDef signature) {
-    return PredictJson.parse(json.getBytes(StandardCharsets.UTF_8))
-        .toRequest(PredictRequest.newBuilder(), name -> signature);
+    return PredictRequest.newBuilder()
+        .putAllInputs(PredictJson.parse(json.getBytes(StandardCharsets.UTF_8)).tensors(() -> signature)).build();
   }
 
   static SignatureDef signature(String input, DataType dtype) {

@@ -1,0 +1,98 @@
+package io.infergate.gateway.pipeline;
+
+import com.google.protobuf.Int64Value;
+import io.infergate.common.ServableId;
+import io.infergate.common.Signatures;
+import io.infergate.common.registry.ServableRecord;
+import io.infergate.gateway.dispatch.Shadowing;
+import io.infergate.gateway.dispatch.WorkerClient;
+import io.infergate.gateway.dispatch.WorkerClient.Served;
+import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.routing.RequestRouter;
+import io.infergate.gateway.routing.VersionSelector;
+import io.infergate.proto.serving.ModelSpec;
+import io.infergate.proto.serving.PredictRequest;
+import io.infergate.proto.serving.PredictResponse;
+import io.vertx.core.Future;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * What happens to an inference request once its protocol has decoded it, the same for every API
+ * (TF Serving REST and gRPC, Open Inference REST and gRPC): route it to a servable (version,
+ * label or traffic split), fetch the features its entity ids name, send shadow copies, and
+ * dispatch it to a worker, routed afresh if that worker goes. Protocol handlers only decode
+ * and encode; admission, deadlines and request metrics wrap them in {@code RestEndpoints} and
+ * {@code UnaryCalls}.
+ */
+public final class InferencePipeline {
+
+  /** Which model a request is for, which of its versions it names, and the headers a sticky split hashes. */
+  public record Target(String model, VersionSelector selector, UnaryOperator<String> headers) {}
+
+  private final RequestRouter router;
+  private final FeatureEnricher features;
+  private final Shadowing shadowing;
+  private final WorkerClient workers;
+
+  /** @param features null when the gateway has no feature store */
+  public InferencePipeline(RequestRouter router, FeatureEnricher features, Shadowing shadowing,
+                           WorkerClient workers) {
+    this.router = router;
+    this.features = features;
+    this.shadowing = shadowing;
+    this.workers = workers;
+  }
+
+  /** Route, features, shadow, dispatch. */
+  public Future<Served<PredictResponse>> predict(Target target, String signatureName, PredictInputs inputs,
+                                                 long deadlineNanos) {
+    ServableRecord servable = route(target);
+    return withFeatures(target.model(), inputs, deadlineNanos).compose(fetched -> {
+      Map<String, TensorProto> own = inputs.tensors(() -> Signatures.find(servable.signatures(), signatureName));
+      PredictRequest request = PredictRequest.newBuilder().setModelSpec(spec(servable.id(), signatureName))
+          .putAllInputs(own).putAllInputs(fetched).addAllOutputFilter(inputs.outputFilter()).build();
+      if (target.selector() instanceof VersionSelector.Latest) {
+        shadowing.copy(target.model(), request, deadlineNanos);
+      }
+      return workers.request(servable, () -> route(target), request, deadlineNanos);
+    });
+  }
+
+  /**
+   * Classify, regress and the like: route and dispatch. Their tf.Examples carry no entity ids.
+   *
+   * @param message the request for the routed servable
+   */
+  public <R> Future<Served<R>> dispatch(Target target, Function<ServableId, Object> message, long deadlineNanos) {
+    ServableRecord servable = route(target);
+    return workers.request(servable, () -> route(target), message.apply(servable.id()), deadlineNanos);
+  }
+
+  /** The spec a worker reads: the routed version and the signature to run. */
+  public static ModelSpec spec(ServableId id, String signatureName) {
+    return ModelSpec.newBuilder().setName(id.name()).setVersion(Int64Value.of(id.version()))
+        .setSignatureName(signatureName).build();
+  }
+
+  private ServableRecord route(Target target) {
+    return router.route(target.model(), target.selector(), target.headers());
+  }
+
+  /** The inputs the feature store adds for the entity ids the request carries (none for most models). */
+  private Future<Map<String, TensorProto>> withFeatures(String model, PredictInputs inputs, long deadlineNanos) {
+    FeatureEnricher.Plan plan = features == null ? null : features.plan(model, inputs.names());
+    if (plan == null || plan.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    Map<String, List<String>> ids = new LinkedHashMap<>();
+    for (String field : plan.entityFields()) {
+      ids.put(field, inputs.takeEntityIds(field));
+    }
+    return features.fetch(plan, ids, deadlineNanos);
+  }
+}

@@ -1,0 +1,32 @@
+package io.infergate.gateway.pipeline;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorProto;
+
+/**
+ * A predict request's inputs as a protocol decoded them, before the servable is known: JSON
+ * values take their dtypes from the chosen version's signature, tensors arrive typed.
+ */
+public interface PredictInputs {
+
+  /** The names of the inputs the request carries, entity id fields among them. */
+  Set<String> names();
+
+  /** Takes an entity id field out of the inputs and returns its value per instance, as text. */
+  List<String> takeEntityIds(String field);
+
+  /**
+   * The remaining inputs as tensors, typed for the chosen version's signature where they need it
+   * (looked up only then: a worker checks typed tensors against the signature itself).
+   */
+  Map<String, TensorProto> tensors(Supplier<SignatureDef> signature);
+
+  /** The outputs the client asked for; empty for all of the signature's. */
+  default List<String> outputFilter() {
+    return List.of();
+  }
+}

@@ -1,0 +1,53 @@
+package io.infergate.gateway.pipeline;
+
+import io.infergate.common.status.ServingException;
+import io.infergate.gateway.features.EntityIds;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.tensorflow.proto.SignatureDef;
+import org.tensorflow.proto.TensorProto;
+
+/** Inputs that arrive as tensors: the gRPC APIs, and Open Inference JSON, whose tensors declare their types. */
+public final class TensorInputs implements PredictInputs {
+
+  /** The decoded message's own map until an entity id field is taken out (most requests never do). */
+  private Map<String, TensorProto> tensors;
+  private boolean copied;
+  private final List<String> outputFilter;
+
+  public TensorInputs(Map<String, TensorProto> tensors, List<String> outputFilter) {
+    this.tensors = tensors;
+    this.outputFilter = outputFilter;
+  }
+
+  @Override
+  public Set<String> names() {
+    return tensors.keySet();
+  }
+
+  @Override
+  public List<String> takeEntityIds(String field) {
+    if (!copied) {
+      tensors = new LinkedHashMap<>(tensors);
+      copied = true;
+    }
+    TensorProto ids = tensors.remove(field);
+    if (ids == null) {
+      throw ServingException.invalidArgument("The request needs the input '" + field + "' (entity ids)");
+    }
+    return EntityIds.texts(field, ids);
+  }
+
+  @Override
+  public Map<String, TensorProto> tensors(Supplier<SignatureDef> signature) {
+    return tensors;
+  }
+
+  @Override
+  public List<String> outputFilter() {
+    return outputFilter;
+  }
+}
