@@ -6,9 +6,10 @@ import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.batching.BatchConfig;
-import io.infergate.worker.lifecycle.LoaderOptions;
+import io.infergate.worker.lifecycle.ManagerOptions;
 import io.infergate.worker.lifecycle.ModelRoots;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
+import io.infergate.worker.runtime.SavedModelOptions;
 import io.infergate.worker.runtime.SessionOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -170,11 +171,12 @@ final class WorkerFlags {
             .setAllowGrowth(gpuAllowGrowth)
             .setVisibleDeviceList(gpuVisibleDevices.trim()))
         .build();
-    LoaderOptions loader = new LoaderOptions(new SessionOptions(Arrays.asList(tags), session),
-        maxLoadRetries, loadRetryIntervalMicros / 1000, warmup, Math.max(1, warmupIterations),
-        perModelBatching, allowLabelsForUnavailableModels);
+    ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
+        allowLabelsForUnavailableModels);
+    SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
+        Math.max(1, warmupIterations), perModelBatching);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());
-    return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, loader, batching,
+    return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, lifecycle, loader, batching,
         inferenceThreads, Math.max(1, numLoadThreads), allowedRoots(config));
   }
 

@@ -1,6 +1,6 @@
 package io.infergate.app;
 
-import io.infergate.worker.lifecycle.TfRecords;
+import io.infergate.worker.runtime.TfRecords;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

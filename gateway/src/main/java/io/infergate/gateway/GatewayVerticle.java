@@ -21,6 +21,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final GatewayOptions options;
   private final SharedServices shared;
   private HttpServer server;
+  private GatewayServices services;
   private HttpServer grpc;
 
   public GatewayVerticle(GatewayOptions options, SharedServices shared) {
@@ -30,7 +31,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    GatewayServices services = GatewayServices.create(vertx, options, shared);
+    services = GatewayServices.create(vertx, options, shared);
     EventLoopLag.start(vertx, shared.prometheus());
     GatewayOptions.Listen listen = options.listen();
     server = vertx.createHttpServer(serverOptions()
@@ -55,6 +56,12 @@ public final class GatewayVerticle extends VerticleBase {
           }
         })
         .requestHandler(GrpcApi.server(vertx, options, services)).listen());
+  }
+
+  @Override
+  public Future<?> stop() {
+    services.pipeline().close();
+    return Future.succeededFuture();
   }
 
   /** Keeps a new connection within the process's budget, or closes it at once. */

@@ -2,8 +2,9 @@ package io.infergate.worker;
 
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
-import io.infergate.worker.lifecycle.LoaderOptions;
+import io.infergate.worker.lifecycle.ManagerOptions;
 import io.infergate.worker.lifecycle.ModelRoots;
+import io.infergate.worker.runtime.SavedModelOptions;
 import java.nio.file.Path;
 
 /**
@@ -20,7 +21,8 @@ public record WorkerOptions(
     Path modelConfigFile,
     int configPollSeconds,
     int fileSystemPollSeconds,
-    LoaderOptions loader,
+    ManagerOptions lifecycle,
+    SavedModelOptions loader,
     BatchingParameters batching,
     int inferenceThreads,
     int loadThreads,

@@ -9,7 +9,6 @@ import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
-import io.infergate.proto.registry.VersionCommand;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.proto.serving.ReloadConfigRequest;
@@ -25,6 +24,8 @@ import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.lifecycle.ServableHost;
 import io.infergate.worker.runtime.GpuMetrics;
 import io.infergate.worker.runtime.PreparedCall;
+import io.infergate.worker.runtime.LoadedModel;
+import io.infergate.worker.runtime.SavedModelLoader;
 import io.infergate.worker.runtime.SavedModelServable;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -45,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * servable's batch queue (batching on) or on the inference executor. Also drives the file
  * system and config polls.
  */
-public final class WorkerVerticle extends VerticleBase implements ServableHost {
+public final class WorkerVerticle extends VerticleBase implements ServableHost<LoadedModel> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WorkerVerticle.class);
   /** How long an unloading servable keeps refusing requests before its consumer goes: the registry's change reaches every gateway well within it. */
@@ -60,7 +61,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   private WorkerExecutor inference;
   private WorkerExecutor loading;
   private BatchScheduler scheduler;
-  private ModelManager manager;
+  private ModelManager<LoadedModel> manager;
   private ModelServerConfig lastFileConfig;
 
   /**
@@ -84,15 +85,14 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
       int threads = batchConfig(options.batching()).numBatchThreads();
       scheduler = new BatchScheduler(threads, meters);
     }
-    manager = new ModelManager(vertx, registry, this, loading, options.loader(), meters);
+    manager = new ModelManager<>(vertx, registry, new SavedModelLoader(options.loader()), this, loading,
+        options.lifecycle(), meters);
     GpuMetrics.start(vertx, loading, meters);
     lastFileConfig = options.modelConfig();
     vertx.eventBus().<ReloadConfigRequest>consumer(Addresses.RELOAD_CONFIG, message -> reload(message.body().getConfig())
         .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()
             .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
         .onFailure(failure -> BusFailures.reply(message, failure)));
-    vertx.eventBus().<VersionCommand>consumer(Addresses.VERSION_COMMAND, message ->
-        manager.command(message.body().getModel(), message.body().getVersion(), message.body().getLoad()));
     return manager.apply(options.modelConfig(), true)
         .onSuccess(v -> startPolling())
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
@@ -157,7 +157,9 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost {
   }
 
   @Override
-  public Future<Void> serve(SavedModelServable servable, BatchingParameters perModelBatching) {
+  public Future<Void> serve(LoadedModel loaded) {
+    SavedModelServable servable = loaded.servable();
+    BatchingParameters perModelBatching = loaded.batching();
     BatchQueue queue = null;
     if (scheduler != null) {
       BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching());

@@ -10,9 +10,6 @@ public final class Addresses {
   /** Where a worker takes a new ModelServerConfig (gRPC's HandleReloadConfigRequest). */
   public static final String RELOAD_CONFIG = "infergate.worker.reload-config";
 
-  /** Published to every worker: an operator loads or unloads a version (admin API). */
-  public static final String VERSION_COMMAND = "infergate.worker.version-command";
-
   private Addresses() {}
 
   /** Where one worker takes predict, classify and regress requests for one servable. */

@@ -8,7 +8,6 @@ import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
 import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
-import io.infergate.proto.registry.VersionCommand;
 import io.vertx.core.eventbus.EventBus;
 import java.util.List;
 
@@ -23,8 +22,7 @@ public final class BusCodecs {
       new ProtoMessageCodec<>(RegressionRequest.class, RegressionRequest.parser()),
       new ProtoMessageCodec<>(RegressionResponse.class, RegressionResponse.parser()),
       new ProtoMessageCodec<>(ReloadConfigRequest.class, ReloadConfigRequest.parser()),
-      new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()),
-      new ProtoMessageCodec<>(VersionCommand.class, VersionCommand.parser()));
+      new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()));
 
   private BusCodecs() {}
 

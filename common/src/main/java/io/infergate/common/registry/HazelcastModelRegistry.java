@@ -35,6 +35,7 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(HazelcastModelRegistry.class);
   static final String SERVABLES = "infergate-servables";
   static final String MODELS = "infergate-models";
+  static final String OVERRIDES = "infergate-overrides";
   /**
    * The member attribute in which Vert.x keeps its node id, which a worker's servables are
    * published under: unlike the member's UUID, it stays the same when a partition heals and
@@ -55,6 +56,7 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   private final HazelcastInstance hazelcast;
   private final ReplicatedMap<String, byte[]> servables;
   private final ReplicatedMap<String, byte[]> models;
+  private final ReplicatedMap<String, byte[]> overrides;
   /** The Vert.x node ids of the cluster's members as this member last saw them. */
   private volatile Set<String> members;
   /** Since when a worker with entries in the maps has not been a member (reconcile thread only). */
@@ -69,6 +71,7 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
     this.hazelcast = hazelcast;
     this.servables = hazelcast.getReplicatedMap(SERVABLES);
     this.models = hazelcast.getReplicatedMap(MODELS);
+    this.overrides = hazelcast.getReplicatedMap(OVERRIDES);
     this.members = memberIds();
     EntryAdapter<String, byte[]> onChange = new EntryAdapter<>() {
       @Override
@@ -84,6 +87,7 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
     // The listeners live as long as the Hazelcast instance, which the cluster manager owns.
     servables.addEntryListener(onChange);
     models.addEntryListener(onChange);
+    overrides.addEntryListener(onChange);
     hazelcast.getCluster().addMembershipListener(new MembershipListener() {
       @Override
       public void memberAdded(MembershipEvent event) {
@@ -179,6 +183,11 @@ public final class HazelcastModelRegistry extends StoredModelRegistry {
   @Override
   protected Map<String, byte[]> models() {
     return models;
+  }
+
+  @Override
+  protected Map<String, byte[]> overrides() {
+    return overrides;
   }
 
   /** Connected while this member runs in an active cluster. */

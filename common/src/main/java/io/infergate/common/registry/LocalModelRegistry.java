@@ -11,6 +11,7 @@ public final class LocalModelRegistry extends StoredModelRegistry {
 
   private final Map<String, byte[]> servables = new ConcurrentHashMap<>();
   private final Map<String, byte[]> models = new ConcurrentHashMap<>();
+  private final Map<String, byte[]> overrides = new ConcurrentHashMap<>();
 
   public LocalModelRegistry() {
     super(LOCAL_WORKER, null);
@@ -24,6 +25,11 @@ public final class LocalModelRegistry extends StoredModelRegistry {
   @Override
   protected Map<String, byte[]> models() {
     return models;
+  }
+
+  @Override
+  protected Map<String, byte[]> overrides() {
+    return overrides;
   }
 
   @Override

@@ -2,6 +2,7 @@ package io.infergate.common.registry;
 
 import io.infergate.common.ServableId;
 import io.vertx.core.Future;
+import io.infergate.proto.registry.ModelOverrides;
 import java.util.Map;
 
 /**
@@ -14,8 +15,17 @@ public interface ModelRegistry {
   /** The current picture; never blocks. */
   RoutingSnapshot snapshot();
 
-  /** Calls {@code listener} after every change of the snapshot, on whatever thread made it. */
-  void onChange(Runnable listener);
+  /**
+   * Calls {@code listener} after every change of the snapshot: on the Vert.x context it
+   * subscribed from, or, subscribed off Vert.x, on whatever thread made the change.
+   */
+  Subscription onChange(Runnable listener);
+
+  /** A listener's subscription; closing it stops the calls. */
+  interface Subscription extends AutoCloseable {
+    @Override
+    void close();
+  }
 
   /** Whether this member still sees the cluster; a gateway that does not is not ready. */
   default boolean isConnected() {
@@ -28,11 +38,14 @@ public interface ModelRegistry {
   /** Forgets a servable once it has left service for good. */
   Future<Void> remove(ServableId id);
 
-  /** Replaces a model's version labels. */
+  /** Replaces the version labels a model's config gives it (an operator's overrides stay on top). */
   Future<Void> setLabels(String model, Map<String, Long> labels);
 
-  /** Sets how requests that name no version or label are spread over the model's versions. */
-  Future<Void> setTrafficPolicy(String model, io.infergate.proto.registry.TrafficPolicy policy);
+  /**
+   * Changes an operator's overrides of a model (labels that win over the config's, versions
+   * pinned loaded or unloaded, the traffic policy). They outlive the model's workers, their configs and restarts.
+   */
+  Future<Void> updateOverrides(String model, java.util.function.UnaryOperator<ModelOverrides> change);
 
   /** Forgets this worker's servables of a model (and the model, once no worker serves it). */
   Future<Void> removeModel(String model);

@@ -1,5 +1,6 @@
 package io.infergate.common.registry;
 
+import io.infergate.proto.registry.ModelOverrides;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -8,12 +9,23 @@ import java.util.TreeMap;
  * An immutable picture of every model the cluster serves. Gateways read it on the event loop
  * with no I/O; the registry swaps in a new snapshot on every change.
  */
-public record RoutingSnapshot(Map<String, ModelView> models) {
+public record RoutingSnapshot(Map<String, ModelView> models, Map<String, ModelOverrides> overrides) {
 
-  public static final RoutingSnapshot EMPTY = new RoutingSnapshot(Map.of());
+  public static final RoutingSnapshot EMPTY = new RoutingSnapshot(Map.of(), Map.of());
 
   public RoutingSnapshot {
     models = java.util.Collections.unmodifiableMap(new TreeMap<>(models));
+    overrides = Map.copyOf(overrides);
+  }
+
+  public RoutingSnapshot(Map<String, ModelView> models) {
+    this(models, Map.of());
+  }
+
+  /** The versions of a model an operator pinned: true to load, false to unload. */
+  public Map<Long, Boolean> pins(String model) {
+    ModelOverrides override = overrides.get(model);
+    return override == null ? Map.of() : override.getPinsMap();
   }
 
   public Optional<ModelView> model(String name) {

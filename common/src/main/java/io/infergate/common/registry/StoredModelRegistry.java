@@ -6,10 +6,12 @@ import io.infergate.common.cluster.ClusterSecret;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.registry.ModelEntry;
+import io.infergate.proto.registry.ModelOverrides;
 import io.infergate.proto.registry.ServableEntry;
-import io.infergate.proto.registry.TrafficPolicy;
 import io.infergate.proto.serving.ModelVersionStatus.State;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -18,12 +20,14 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A registry kept in two maps of protobuf bytes: one entry per servable per worker
- * ({@code model/version@worker}) and one per model (labels, traffic policy). Implementations
+ * A registry kept in three maps of protobuf bytes: one entry per servable per worker
+ * ({@code model/version@worker}), one per model (labels, traffic policy), and one per model an
+ * operator changed (labels, pins). Implementations
  * choose the maps (in-process or replicated across the cluster); the snapshot that merges them
  * is built here, once per change, and read without locks. With a cluster secret every value is
  * sealed with an HMAC of its map, key and bytes, and a value whose seal does not hold is left out
@@ -34,10 +38,13 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   private static final Logger LOG = LoggerFactory.getLogger(StoredModelRegistry.class);
   private static final String SERVABLE_CONTEXT = "servable/";
   private static final String MODEL_CONTEXT = "model/";
+  private static final String OVERRIDES_CONTEXT = "overrides/";
+  /** The version of an operator's label that removes the config's label of that name. */
+  public static final long REMOVED_LABEL = -1;
 
   private final String worker;
   private final ClusterSecret secret;
-  private final List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Listener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** This worker's own entries as it published them, to publish again after a partition heals. */
   private final Map<String, byte[]> own = new java.util.concurrent.ConcurrentHashMap<>();
   private volatile RoutingSnapshot snapshot = RoutingSnapshot.EMPTY;
@@ -59,14 +66,30 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   /** Model entries, keyed by model name. */
   protected abstract Map<String, byte[]> models();
 
+  /** An operator's overrides (labels, pins) by model; never removed with the model, so they outlive restarts. */
+  protected abstract Map<String, byte[]> overrides();
+
   @Override
   public RoutingSnapshot snapshot() {
     return snapshot;
   }
 
+  /** A subscriber and the Vert.x context it subscribed on (null off Vert.x): its calls run there. */
+  private record Listener(Runnable action, Context context) {
+    void changed() {
+      if (context == null) {
+        action.run();
+      } else {
+        context.runOnContext(v -> action.run());
+      }
+    }
+  }
+
   @Override
-  public void onChange(Runnable listener) {
+  public Subscription onChange(Runnable action) {
+    Listener listener = new Listener(action, Vertx.currentContext());
     listeners.add(listener);
+    return () -> listeners.remove(listener);
   }
 
   @Override
@@ -99,9 +122,10 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   }
 
   @Override
-  public Future<Void> setTrafficPolicy(String model, TrafficPolicy policy) {
-    ModelEntry entry = modelEntry(model);
-    models().put(model, seal(MODEL_CONTEXT + model, entry.toBuilder().setTraffic(policy).build()));
+  public Future<Void> updateOverrides(String model, UnaryOperator<ModelOverrides> change) {
+    ModelOverrides current = open(OVERRIDES_CONTEXT + model, overrides().get(model), ModelOverrides.getDefaultInstance());
+    ModelOverrides updated = change.apply(current != null ? current : ModelOverrides.newBuilder().setModel(model).build());
+    overrides().put(model, seal(OVERRIDES_CONTEXT + model, updated.toBuilder().setModel(model).build()));
     return changed();
   }
 
@@ -174,15 +198,10 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   protected final synchronized void rebuild() {
     contentSeen = content();
     Set<String> refused = new TreeSet<>();
-    Map<String, ModelEntry> entries = new HashMap<>();
-    models().forEach((name, bytes) -> {
-      ModelEntry entry = open(MODEL_CONTEXT + name, bytes, ModelEntry.getDefaultInstance());
-      if (entry == null || !entry.getModel().equals(name)) {
-        refused.add(MODEL_CONTEXT + name);
-      } else {
-        entries.put(name, entry);
-      }
-    });
+    Map<String, ModelEntry> entries = openAll(models(), MODEL_CONTEXT, ModelEntry.getDefaultInstance(),
+        ModelEntry::getModel, refused);
+    Map<String, ModelOverrides> overridden = openAll(overrides(), OVERRIDES_CONTEXT,
+        ModelOverrides.getDefaultInstance(), ModelOverrides::getModel, refused);
     Map<String, Map<Long, List<ServableEntry>>> grouped = new HashMap<>();
     servables().forEach((key, bytes) -> {
       ServableEntry entry = open(SERVABLE_CONTEXT + key, bytes, ServableEntry.getDefaultInstance());
@@ -209,15 +228,16 @@ public abstract class StoredModelRegistry implements ModelRegistry {
       grouped.getOrDefault(name, Map.of()).forEach((version, onWorkers) ->
           versions.put(version, merge(new ServableId(name, version), onWorkers)));
       ModelEntry entry = entries.get(name);
-      views.put(name, new ModelView(name, versions, entry.getLabelsMap(), entry.getTraffic()));
+      views.put(name, new ModelView(name, versions, labels(entry, overridden.get(name)),
+          overridden.getOrDefault(name, ModelOverrides.getDefaultInstance()).getTraffic()));
     }
     if (System.nanoTime() - keepModelsUntilNanos < 0 && !views.keySet().containsAll(snapshot.models().keySet())) {
       held = true; // maps being refilled (a partition healing): keep the models routable meanwhile
       return;
     }
     held = false;
-    snapshot = new RoutingSnapshot(views);
-    listeners.forEach(Runnable::run);
+    snapshot = new RoutingSnapshot(views, overridden);
+    listeners.forEach(Listener::changed);
   }
 
   /**
@@ -240,6 +260,37 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     }
   }
 
+  /** A map's values that are sealed by this cluster, parse, and name the model they are stored under. */
+  private <T extends Message> Map<String, T> openAll(Map<String, byte[]> stored, String context, T prototype,
+                                                     java.util.function.Function<T, String> model, Set<String> refused) {
+    Map<String, T> opened = new HashMap<>();
+    stored.forEach((name, bytes) -> {
+      T value = open(context + name, bytes, prototype);
+      if (value == null || !model.apply(value).equals(name)) {
+        refused.add(context + name);
+      } else {
+        opened.put(name, value);
+      }
+    });
+    return opened;
+  }
+
+  /** The config's labels as an operator changed them. */
+  private static Map<String, Long> labels(ModelEntry entry, ModelOverrides overrides) {
+    if (overrides == null || overrides.getLabelsCount() == 0) {
+      return entry.getLabelsMap();
+    }
+    Map<String, Long> labels = new HashMap<>(entry.getLabelsMap());
+    overrides.getLabelsMap().forEach((label, version) -> {
+      if (version == REMOVED_LABEL) {
+        labels.remove(label);
+      } else {
+        labels.put(label, version);
+      }
+    });
+    return labels;
+  }
+
   /** A fingerprint of the maps' keys and values. */
   private long content() {
     long sum = 0;
@@ -248,6 +299,9 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     }
     for (var entry : models().entrySet()) {
       sum += 17L * entry.getKey().hashCode() + java.util.Arrays.hashCode(entry.getValue());
+    }
+    for (var entry : overrides().entrySet()) {
+      sum += 13L * entry.getKey().hashCode() + java.util.Arrays.hashCode(entry.getValue());
     }
     return sum;
   }

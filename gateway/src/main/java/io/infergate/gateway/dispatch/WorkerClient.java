@@ -44,6 +44,7 @@ public final class WorkerClient {
   private final ExpiryWatch expiry;
   private final TensorLimits limits;
   private final Admission admission;
+  private final ModelRegistry.Subscription departures;
 
   /**
    * @param local the servables of this process's worker, called directly instead of over the bus
@@ -59,7 +60,12 @@ public final class WorkerClient {
     this.expiry = expiry;
     this.limits = limits;
     this.admission = admission;
-    registry.onChange(this::failOverDepartedWorkers);
+    this.departures = registry.onChange(this::failOverDepartedWorkers);
+  }
+
+  /** Stops following the registry; requests in flight still get their answers or deadlines. */
+  public void close() {
+    departures.close();
   }
 
   /** A worker's answer and the servable that gave it. */

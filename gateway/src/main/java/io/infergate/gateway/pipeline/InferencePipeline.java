@@ -73,6 +73,11 @@ public final class InferencePipeline {
     return workers.request(servable, () -> route(target), message.apply(servable.id()), deadlineNanos);
   }
 
+  /** Stops following the registry, when the gateway verticle stops. */
+  public void close() {
+    workers.close();
+  }
+
   /** The spec a worker reads: the routed version and the signature to run. */
   public static ModelSpec spec(ServableId id, String signatureName) {
     return ModelSpec.newBuilder().setName(id.name()).setVersion(Int64Value.of(id.version()))

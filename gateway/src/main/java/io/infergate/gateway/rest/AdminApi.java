@@ -2,10 +2,10 @@ package io.infergate.gateway.rest;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
-import io.infergate.common.bus.Addresses;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.registry.StoredModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.auth.AdminToken;
@@ -18,39 +18,33 @@ import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.registry.ShadowTarget;
 import io.infergate.proto.registry.TrafficPolicy;
 import io.infergate.proto.registry.TrafficTarget;
-import io.infergate.proto.registry.VersionCommand;
 import io.infergate.proto.registry.WeightedTarget;
 import io.vertx.core.Future;
-import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The operator's API under {@code /admin}, guarded by a bearer token: read the registry, set
  * labels, traffic splits and shadow targets, load or unload a version on the cluster, and load
- * online features into the cluster's Hazelcast map. Changes go to the shared registry (or, for
- * load/unload, to every worker) and reach every gateway.
+ * online features into the cluster's Hazelcast map. Changes go to the shared registry as an
+ * operator's overrides, which reach every gateway and worker and outlive config reloads and restarts.
  */
 public final class AdminApi {
 
   private static final JsonFormat.Printer POLICY_JSON = JsonFormat.printer().preservingProtoFieldNames();
 
   private final ModelRegistry registry;
-  private final EventBus eventBus;
   private final RestEndpoints endpoints;
   private final AdminToken token;
   private final FeatureEnricher features;
 
   /** @param features the gateway's online features, or null when it has none */
-  AdminApi(ModelRegistry registry, EventBus eventBus, RestEndpoints endpoints, AdminToken token,
+  AdminApi(ModelRegistry registry, RestEndpoints endpoints, AdminToken token,
            FeatureEnricher features) {
     this.registry = registry;
-    this.eventBus = eventBus;
     this.endpoints = endpoints;
     this.token = token;
     this.features = features;
@@ -63,7 +57,7 @@ public final class AdminApi {
     router.delete("/admin/models/:model/labels/:label").handler(endpoints.endpoint("admin", (ctx, deadline) -> removeLabel(ctx)));
     router.put("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", (ctx, deadline) -> setTraffic(ctx)));
     router.delete("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", (ctx, deadline) ->
-        registry.setTrafficPolicy(model(ctx).name(), TrafficPolicy.getDefaultInstance())
+        registry.updateOverrides(model(ctx).name(), overrides -> overrides.toBuilder().clearTraffic().build())
             .compose(v -> ok(modelJson(model(ctx))))));
     router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, true)));
     router.post("/admin/features").handler(endpoints.endpoint("admin", (ctx, deadline) -> loadFeatures(ctx)));
@@ -101,18 +95,21 @@ public final class AdminApi {
       throw new ServingException(StatusCode.FAILED_PRECONDITION, "Version " + version + " of model " + model.name()
           + " is not available; a label may point only at an available version unless ?force=true");
     }
-    Map<String, Long> labels = new HashMap<>(model.labels());
-    labels.put(ctx.pathParam("label"), version);
-    return registry.setLabels(model.name(), labels).compose(v -> ok(modelJson(model(ctx))));
+    return registry.updateOverrides(model.name(),
+            overrides -> overrides.toBuilder().putLabels(ctx.pathParam("label"), version).build())
+        .compose(v -> ok(modelJson(model(ctx))));
   }
 
   private Future<Reply> removeLabel(RoutingContext ctx) {
     ModelView model = model(ctx);
-    Map<String, Long> labels = new HashMap<>(model.labels());
-    if (labels.remove(ctx.pathParam("label")) == null) {
-      throw ServingException.notFound("Model " + model.name() + " has no label " + ctx.pathParam("label"));
+    String label = ctx.pathParam("label");
+    if (!model.labels().containsKey(label)) {
+      throw ServingException.notFound("Model " + model.name() + " has no label " + label);
     }
-    return registry.setLabels(model.name(), labels).compose(v -> ok(modelJson(model(ctx))));
+    // Marked removed rather than dropped: the label may come from a config, which is applied again.
+    return registry.updateOverrides(model.name(),
+            overrides -> overrides.toBuilder().putLabels(label, StoredModelRegistry.REMOVED_LABEL).build())
+        .compose(v -> ok(modelJson(model(ctx))));
   }
 
   /** Replaces the traffic policy; every target must serve now, unless ?force=true. */
@@ -136,7 +133,8 @@ public final class AdminApi {
       }
       checkTarget(ctx, model, shadow.getTarget());
     }
-    return registry.setTrafficPolicy(model.name(), policy.build()).compose(v -> ok(modelJson(model(ctx))));
+    return registry.updateOverrides(model.name(), overrides -> overrides.toBuilder().setTraffic(policy).build())
+        .compose(v -> ok(modelJson(model(ctx))));
   }
 
   private void checkTarget(RoutingContext ctx, ModelView model, TrafficTarget target) {
@@ -158,13 +156,16 @@ public final class AdminApi {
     }
   }
 
-  /** Asks every worker serving the model to load or unload a version; they report through the registry. */
+  /**
+   * Pins a version loaded or unloaded in the registry, whatever the version policy says; every
+   * worker serving the model acts on it and reports through the registry, and the pin outlives
+   * their config reloads and restarts.
+   */
   private Future<Reply> command(RoutingContext ctx, boolean load) {
     ModelView model = model(ctx);
     long version = ((VersionSelector.Specific) VersionSelector.of(ctx.pathParam("version"), null)).version();
-    eventBus.publish(Addresses.VERSION_COMMAND,
-        VersionCommand.newBuilder().setModel(model.name()).setVersion(version).setLoad(load).build());
-    return Future.succeededFuture(new Reply(202, new JsonObject().put("model", model.name()).put("version", version)
+    return registry.updateOverrides(model.name(), overrides -> overrides.toBuilder().putPins(version, load).build())
+        .map(v -> new Reply(202, new JsonObject().put("model", model.name()).put("version", version)
         .put("action", load ? "load" : "unload").toBuffer().getBytes(), null));
   }
 

@@ -46,7 +46,7 @@ public final class RestServer {
     TfServingRestApi tfServing = new TfServingRestApi(services, endpoints);
     tfServing.mount(router);
     new OpenInferenceRestApi(services, endpoints, options.serverVersion()).mount(router);
-    new AdminApi(services.registry(), vertx.eventBus(), endpoints, new AdminToken(options.adminToken()),
+    new AdminApi(services.registry(), endpoints, new AdminToken(options.adminToken()),
         services.features()).mount(router);
 
     router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,

@@ -1,4 +1,4 @@
-package io.infergate.worker.lifecycle;
+package io.infergate.worker.runtime;
 
 import java.io.DataInputStream;
 import java.io.EOFException;

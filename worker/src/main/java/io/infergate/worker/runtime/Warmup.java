@@ -1,9 +1,8 @@
-package io.infergate.worker.lifecycle;
+package io.infergate.worker.runtime;
 
 import io.infergate.common.Signatures;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictionLog;
-import io.infergate.worker.runtime.SavedModelServable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,0 +1,20 @@
+package io.infergate.worker.lifecycle;
+
+import io.infergate.common.ServableId;
+import io.infergate.proto.serving.SignatureDefMap;
+
+/** A version a {@link Loader} made ready for traffic, as the manager sees it: what it publishes, and how to free it. */
+public interface LoadedServable extends AutoCloseable {
+
+  ServableId id();
+
+  /** The signatures the registry publishes (gateways type JSON inputs and answer metadata from them). */
+  SignatureDefMap signatures();
+
+  /** How it was loaded, for the load log line (warmup, devices). */
+  String describe();
+
+  /** Frees it; called once, after it stopped serving or when it never did. */
+  @Override
+  void close();
+}

@@ -1,0 +1,13 @@
+package io.infergate.worker.lifecycle;
+
+/**
+ * How the manager treats versions, whatever loads them.
+ *
+ * @param maxLoadRetries further attempts after a failed load (TF Serving's --max_num_load_retries)
+ * @param loadRetryIntervalMillis pause between attempts
+ * @param allowLabelsForUnavailableModels a config may label versions that are not available
+ */
+public record ManagerOptions(int maxLoadRetries, long loadRetryIntervalMillis, boolean allowLabelsForUnavailableModels) {
+
+  public static final ManagerOptions DEFAULT = new ManagerOptions(5, 60_000, false);
+}

@@ -1,0 +1,37 @@
+package io.infergate.worker.runtime;
+
+import io.infergate.common.ServableId;
+import io.infergate.proto.serving.BatchingParameters;
+import io.infergate.proto.serving.SignatureDefMap;
+import io.infergate.worker.lifecycle.LoadedServable;
+
+/**
+ * A SavedModel version ready for traffic.
+ *
+ * @param batching the version's own batching parameters ({@code batching_params.pbtxt}), or null for the server's
+ * @param warmup how it was warmed up
+ */
+public record LoadedModel(SavedModelServable servable, BatchingParameters batching, Warmup.Result warmup)
+    implements LoadedServable {
+
+  @Override
+  public ServableId id() {
+    return servable.id();
+  }
+
+  @Override
+  public SignatureDefMap signatures() {
+    return servable.signatures();
+  }
+
+  @Override
+  public String describe() {
+    return "warmed up with " + warmup.requests() + " requests; runs on "
+        + (warmup.devices().isEmpty() ? "(unknown: no warmup request ran)" : warmup.devices());
+  }
+
+  @Override
+  public void close() {
+    servable.close();
+  }
+}
