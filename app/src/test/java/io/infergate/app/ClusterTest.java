@@ -2,10 +2,20 @@ package io.infergate.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
 import io.infergate.common.cluster.ClusterOptions;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.proto.registry.ServableEntry;
+import io.infergate.proto.serving.FileSystemStoragePathSourceConfig;
+import io.infergate.proto.serving.ModelConfig;
+import io.infergate.proto.serving.ModelConfigList;
+import io.infergate.proto.serving.ModelServerConfig;
+import io.infergate.proto.serving.ModelServiceGrpc;
 import io.infergate.proto.serving.ModelVersionStatus;
+import io.infergate.proto.serving.ReloadConfigRequest;
+import io.infergate.proto.serving.ReloadConfigResponse;
 import io.infergate.worker.TestModels;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -19,6 +29,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -26,6 +37,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.error.Code;
 import picocli.CommandLine;
 
 /**
@@ -49,6 +61,7 @@ class ClusterTest {
   static ClusterNodes.Member gatewayB;
   static TestServer clientA;
   static TestServer clientB;
+  static int adminGrpcPort;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -181,6 +194,38 @@ class ClusterTest {
     assertThat(version(clientB, "/v1/models/hp/versions/124:predict", null)).isEqualTo("124");
   }
 
+  /** A config reload (gRPC's ModelService) on one gateway is applied by every worker, and answered once they all did. */
+  @Test
+  @Order(8)
+  void aConfigReloadReachesEveryWorker() throws Exception {
+    String base = TestModels.tfServing("saved_model_half_plus_two_2_versions").toString();
+    ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", adminGrpcPort).usePlaintext().build();
+    try {
+      Metadata admin = new Metadata();
+      admin.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + TOKEN);
+      var models = ModelServiceGrpc.newBlockingStub(channel)
+          .withInterceptors(io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(admin));
+      ModelConfig hp = ModelConfig.newBuilder().setName("hp").setBasePath(base).setModelVersionPolicy(
+              FileSystemStoragePathSourceConfig.ServableVersionPolicy.newBuilder().setAll(
+                  FileSystemStoragePathSourceConfig.ServableVersionPolicy.All.getDefaultInstance()))
+          .putVersionLabels("stable", 123).putVersionLabels("canary", 124).build();
+      ModelConfig second = ModelConfig.newBuilder().setName("hp2").setBasePath(base).build();
+
+      ReloadConfigResponse added = models.handleReloadConfigRequest(ReloadConfigRequest.newBuilder().setConfig(
+          ModelServerConfig.newBuilder().setModelConfigList(ModelConfigList.newBuilder().addConfig(hp).addConfig(second)))
+          .build());
+      assertThat(added.getStatus().getErrorCode()).isEqualTo(Code.OK);
+      assertThat(workersOf(clientB, "hp2", 124)).as("both workers loaded the new model").isEqualTo(2);
+
+      models.handleReloadConfigRequest(ReloadConfigRequest.newBuilder().setConfig(
+          ModelServerConfig.newBuilder().setModelConfigList(ModelConfigList.newBuilder().addConfig(hp))).build());
+      Traffic.awaitCondition(() -> clientB.server.registry().snapshot().model("hp2").isEmpty(), 10_000);
+      assertThat(workersOf(clientB, "hp", 124)).isEqualTo(2);
+    } finally {
+      channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
   /**
    * Entries of a worker that is not a member (left behind when their removal failed while the
    * cluster reshaped, as in a partition) are never routed to, and are removed after a while.
@@ -232,12 +277,17 @@ class ClusterTest {
     assertThat(clientB.get("/v2/health/ready").status()).isEqualTo(503);
   }
 
-  static GatewayOptions gateway(String token) {
+  /** A gateway; with an admin token, also with gRPC (for ModelService) on {@link #adminGrpcPort}. */
+  static GatewayOptions gateway(String token) throws java.io.IOException {
     GatewayFlags flags = new GatewayFlags();
-    List<String> args = new ArrayList<>(List.of("--rest_api_host=127.0.0.1", "--rest_api_port=0", "--port=0",
+    List<String> args = new ArrayList<>(List.of("--rest_api_host=127.0.0.1", "--rest_api_port=0",
         "--rest_api_timeout_in_ms=10000"));
     if (token != null) {
+      adminGrpcPort = TestServer.freePort();
       args.add("--admin_token=" + token);
+      args.add("--port=" + adminGrpcPort);
+    } else {
+      args.add("--port=0");
     }
     new CommandLine(flags).parseArgs(args.toArray(String[]::new));
     return flags.toOptions("test");
@@ -303,9 +353,12 @@ class ClusterTest {
     }
   }
 
-  static int workersOf(TestServer client, String version) {
-    return client.server.registry().snapshot().model("hp")
-        .map(model -> model.versions().get(Long.parseLong(version)))
+  static int workersOf(TestServer client, String model, long version) {
+    return client.server.registry().snapshot().model(model).map(view -> view.versions().get(version))
         .map(record -> record.workers().size()).orElse(0);
+  }
+
+  static int workersOf(TestServer client, String version) {
+    return workersOf(client, "hp", Long.parseLong(version));
   }
 }

@@ -40,13 +40,15 @@ class RestApiTest {
           }
           config { name: "multi_io" base_path: "%s" }
           config { name: "typed" base_path: "%s" }
+          config { name: "broken" base_path: "%s" }
         }
         """.formatted(
         TestModels.tfServing("saved_model_half_plus_two_cpu"),
         TestModels.tfServing("saved_model_half_plus_two_tf2_cpu"),
         TestModels.tfServing("saved_model_half_plus_two_2_versions"),
         TestModels.exportMultiIo(dir.resolve("multi_io")),
-        TestModels.exportTyped(dir.resolve("typed"))));
+        TestModels.exportTyped(dir.resolve("typed")),
+        TestModels.exportWithBrokenSignatures(dir.resolve("broken"))));
     server = TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + config,
         "--max_request_body_bytes=4096");
   }
@@ -54,6 +56,23 @@ class RestApiTest {
   @AfterAll
   static void stop() throws Exception {
     server.close();
+  }
+
+  /** A model whose signatures partly disagree with its graph serves the others, as TF Serving does. */
+  @Test
+  void aModelWithBrokenSignaturesServesTheRestAndReportsThem() throws Exception {
+    String row = "{\"a\": [1, 2], \"b\": [3, 4]}";
+    TestServer.Response good = server.post("/v1/models/broken:predict", "{\"instances\": [" + row + "]}");
+    assertThat(good.status()).as(good.body()).isEqualTo(200);
+    assertThat(good.json().getJsonArray("predictions").getJsonObject(0).getDouble("dot")).isEqualTo(11.0);
+    TestServer.Response bad = server.post("/v1/models/broken:predict",
+        "{\"signature_name\": \"missing_tensor\", \"instances\": [" + row + "]}");
+    assertThat(bad.status()).isEqualTo(400);
+    assertThat(bad.json().getString("error")).contains("nope:0");
+    JsonObject invalid = server.get("/v1/models/broken/metadata").json().getJsonObject("metadata")
+        .getJsonObject("invalid_signatures");
+    assertThat(invalid.fieldNames()).containsExactlyInAnyOrder("missing_tensor", "wrong_dtype");
+    assertThat(invalid.getString("wrong_dtype")).contains("DT_INT32").contains("DT_FLOAT");
   }
 
   @ParameterizedTest

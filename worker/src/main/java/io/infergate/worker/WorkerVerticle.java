@@ -33,6 +33,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,10 +90,12 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
         options.lifecycle(), meters);
     GpuMetrics.start(vertx, loading, meters);
     lastFileConfig = options.modelConfig();
-    vertx.eventBus().<ReloadConfigRequest>consumer(Addresses.RELOAD_CONFIG, message -> reload(message.body().getConfig())
-        .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()
-            .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
-        .onFailure(failure -> BusFailures.reply(message, failure)));
+    for (String address : List.of(Addresses.RELOAD_CONFIG, Addresses.reloadConfig(workerId))) {
+      vertx.eventBus().<ReloadConfigRequest>consumer(address, message -> reload(message.body().getConfig())
+          .onSuccess(v -> message.reply(ReloadConfigResponse.newBuilder()
+              .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
+          .onFailure(failure -> BusFailures.reply(message, failure)));
+    }
     return manager.apply(options.modelConfig(), true)
         .onSuccess(v -> startPolling())
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));

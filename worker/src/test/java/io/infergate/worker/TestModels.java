@@ -74,6 +74,31 @@ public final class TestModels {
     });
   }
 
+  /**
+   * Exports multi_io (as {@link #exportMultiIo}) with two more signatures that TF Serving loads
+   * but cannot run: "missing_tensor" names a tensor the graph lacks, and "wrong_dtype" declares
+   * its input int32 where the graph has float.
+   */
+  public static Path exportWithBrokenSignatures(Path basePath) {
+    Path base = exportMultiIo(basePath);
+    Path file = base.resolve("1/saved_model.pb");
+    try {
+      org.tensorflow.proto.SavedModel model = org.tensorflow.proto.SavedModel.parseFrom(Files.readAllBytes(file));
+      org.tensorflow.proto.MetaGraphDef graph = model.getMetaGraphs(0);
+      org.tensorflow.proto.SignatureDef good = graph.getSignatureDefOrThrow(Signature.DEFAULT_KEY);
+      org.tensorflow.proto.TensorInfo a = good.getInputsOrThrow("a");
+      org.tensorflow.proto.SignatureDef missing = good.toBuilder()
+          .putOutputs("sum", good.getOutputsOrThrow("sum").toBuilder().setName("nope:0").build()).build();
+      org.tensorflow.proto.SignatureDef wrongDtype = good.toBuilder()
+          .putInputs("a", a.toBuilder().setDtype(org.tensorflow.proto.DataType.DT_INT32).build()).build();
+      Files.write(file, model.toBuilder().setMetaGraphs(0, graph.toBuilder()
+          .putSignatureDef("missing_tensor", missing).putSignatureDef("wrong_dtype", wrongDtype)).build().toByteArray());
+      return base;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private interface GraphBuilder {
     void build(Ops tf, Signature.Builder signature);
   }

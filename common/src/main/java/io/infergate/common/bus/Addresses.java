@@ -7,10 +7,15 @@ public final class Addresses {
 
   private static final String SERVABLE_PREFIX = "infergate.servable.";
 
-  /** Where a worker takes a new ModelServerConfig (gRPC's HandleReloadConfigRequest). */
+  /** Where any one worker takes a new ModelServerConfig (gRPC's HandleReloadConfigRequest). */
   public static final String RELOAD_CONFIG = "infergate.worker.reload-config";
 
   private Addresses() {}
+
+  /** Where one worker takes a new ModelServerConfig: a reload reaches each worker it concerns. */
+  public static String reloadConfig(String worker) {
+    return RELOAD_CONFIG + "@" + worker;
+  }
 
   /** Where one worker takes predict, classify and regress requests for one servable. */
   public static String servable(ServableId id, String worker) {

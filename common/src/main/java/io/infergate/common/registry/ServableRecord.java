@@ -5,6 +5,7 @@ import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.ModelVersionStatus.State;
 import io.infergate.proto.serving.SignatureDefMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the registry knows of one servable: its lifecycle state, the error of a failed load,
@@ -14,23 +15,31 @@ import java.util.List;
  */
 public record ServableRecord(
     ServableId id, State state, StatusCode errorCode, String errorMessage,
-    SignatureDefMap signatures, List<String> workers) {
+    SignatureDefMap signatures, List<String> workers, Map<String, String> invalidSignatures) {
 
   public ServableRecord {
     workers = List.copyOf(workers);
+    invalidSignatures = Map.copyOf(invalidSignatures);
   }
 
   public static ServableRecord of(ServableId id, State state) {
-    return new ServableRecord(id, state, StatusCode.OK, "", SignatureDefMap.getDefaultInstance(), List.of());
+    return new ServableRecord(id, state, StatusCode.OK, "", SignatureDefMap.getDefaultInstance(), List.of(), Map.of());
   }
 
   public static ServableRecord available(ServableId id, SignatureDefMap signatures) {
-    return new ServableRecord(id, State.AVAILABLE, StatusCode.OK, "", signatures, List.of());
+    return available(id, signatures, Map.of());
+  }
+
+  /** @param invalidSignatures signatures that do not match the graph (requests to them fail), and why */
+  public static ServableRecord available(ServableId id, SignatureDefMap signatures,
+                                         Map<String, String> invalidSignatures) {
+    return new ServableRecord(id, State.AVAILABLE, StatusCode.OK, "", signatures, List.of(), invalidSignatures);
   }
 
   /** A load that failed for good: END, with the error that ended it. */
   public static ServableRecord failed(ServableId id, StatusCode code, String message) {
-    return new ServableRecord(id, State.END, code, message, SignatureDefMap.getDefaultInstance(), List.of());
+    return new ServableRecord(id, State.END, code, message, SignatureDefMap.getDefaultInstance(), List.of(),
+        Map.of());
   }
 
   /** AVAILABLE on at least one worker. */

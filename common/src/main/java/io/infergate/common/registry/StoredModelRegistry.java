@@ -100,7 +100,7 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     byte[] entry = seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
-        .setSignatures(record.signatures()).setWorker(worker)
+        .setSignatures(record.signatures()).setWorker(worker).putAllInvalidSignatures(record.invalidSignatures())
         .build());
     own.put(key, entry);
     servables().put(key, entry);
@@ -325,7 +325,7 @@ public abstract class StoredModelRegistry implements ModelRegistry {
       }
     }
     return new ServableRecord(id, State.forNumber(best.getState()), StatusCode.ofNumber(best.getErrorCode()),
-        best.getErrorMessage(), best.getSignatures(), serving);
+        best.getErrorMessage(), best.getSignatures(), serving, best.getInvalidSignaturesMap());
   }
 
   /** Which state of a version on several workers describes it best. */

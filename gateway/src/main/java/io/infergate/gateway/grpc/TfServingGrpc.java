@@ -1,13 +1,14 @@
 package io.infergate.gateway.grpc;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import io.infergate.common.ServableId;
-import io.infergate.common.bus.Addresses;
-import io.infergate.common.bus.BusFailures;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.GatewayServices;
 import io.infergate.gateway.auth.AdminToken;
+import io.infergate.gateway.dispatch.ConfigReloads;
 import io.infergate.gateway.pipeline.InferencePipeline.Target;
 import io.infergate.gateway.pipeline.TensorInputs;
 import io.infergate.gateway.protocol.ModelQueries;
@@ -33,7 +34,6 @@ import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.EventBus;
-import io.vertx.core.eventbus.Message;
 import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.server.Service;
 import java.util.ArrayList;
@@ -52,13 +52,13 @@ final class TfServingGrpc {
   private static final String SIGNATURE_DEF = "signature_def";
 
   private final GatewayServices services;
-  private final EventBus eventBus;
+  private final ConfigReloads reloads;
   private final UnaryCalls calls;
   private final AdminToken adminToken;
 
   TfServingGrpc(GatewayServices services, EventBus eventBus, UnaryCalls calls, AdminToken adminToken) {
     this.services = services;
-    this.eventBus = eventBus;
+    this.reloads = new ConfigReloads(eventBus, services.registry());
     this.calls = calls;
     this.adminToken = adminToken;
   }
@@ -160,10 +160,15 @@ final class TfServingGrpc {
     }
     ServableRecord servable = services.router().resolve(request.getModelSpec().getName(),
         VersionSelector.of(request.getModelSpec()));
-    return Future.succeededFuture(new UnaryCalls.Answer<>(GetModelMetadataResponse.newBuilder()
+    GetModelMetadataResponse.Builder response = GetModelMetadataResponse.newBuilder()
         .setModelSpec(ModelQueries.spec(servable))
-        .putMetadata(SIGNATURE_DEF, Any.pack(servable.signatures()))
-        .build(), servable.id()));
+        .putMetadata(SIGNATURE_DEF, Any.pack(servable.signatures()));
+    if (!servable.invalidSignatures().isEmpty()) {
+      Struct.Builder invalid = Struct.newBuilder();
+      servable.invalidSignatures().forEach((name, why) -> invalid.putFields(name, Value.newBuilder().setStringValue(why).build()));
+      response.putMetadata(ModelQueries.INVALID_SIGNATURES, Any.pack(invalid.build()));
+    }
+    return Future.succeededFuture(new UnaryCalls.Answer<>(response.build(), servable.id()));
   }
 
   private Future<UnaryCalls.Answer<GetModelStatusResponse>> status(GetModelStatusRequest request, long deadline,
@@ -174,18 +179,13 @@ final class TfServingGrpc {
   }
 
   /**
-   * Hands the new config to the worker, which realises it as a file reload would. Model
-   * management: only with the admin token in the call's {@code authorization} metadata.
+   * Hands the new config to every worker it concerns, which realise it as a file reload would.
+   * Model management: only with the admin token in the call's {@code authorization} metadata.
    */
   private Future<UnaryCalls.Answer<ReloadConfigResponse>> reloadConfig(ReloadConfigRequest request, long deadline,
                                                                       UnaryOperator<String> metadata) {
     adminToken.check(metadata.apply("authorization"));
-    long remaining = Math.max(1, (deadline - System.nanoTime()) / 1_000_000);
-    return eventBus.<ReloadConfigResponse>request(Addresses.RELOAD_CONFIG, request,
-            io.infergate.common.bus.Deadlines.deliveryOptions(remaining))
-        .map(Message::body)
-        .recover(failure -> Future.failedFuture(BusFailures.toStatus(failure, "the model config reload")))
-        .map(response -> new UnaryCalls.Answer<>(response, null));
+    return reloads.reload(request, deadline).map(response -> new UnaryCalls.Answer<>(response, null));
   }
 
   // The worker reads only the signature name from a request's spec and answers with the spec

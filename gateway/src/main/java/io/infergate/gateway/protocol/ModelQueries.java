@@ -18,6 +18,9 @@ import org.tensorflow.proto.error.Code;
 /** Model status and the served version's spec, answered from the routing snapshot for every protocol. */
 public final class ModelQueries {
 
+  /** The metadata entry that lists a version's signatures that do not match its model, and why. */
+  public static final String INVALID_SIGNATURES = "invalid_signatures";
+
   private ModelQueries() {}
 
   /** Every version of the model (latest selector), or the one a version or label names, in any state. */

@@ -84,7 +84,8 @@ public final class TfServingRestApi {
 
   private Future<Reply> metadata(RoutingContext ctx, long deadline) {
     ServableRecord servable = services.router().resolve(ctx.pathParam("model"), selector(ctx));
-    return Future.succeededFuture(Reply.ok(ProtoJson.metadata(ModelQueries.spec(servable), servable.signatures()),
+    return Future.succeededFuture(Reply.ok(ProtoJson.metadata(ModelQueries.spec(servable), servable.signatures(),
+        servable.invalidSignatures()),
         servable.id()));
   }
 

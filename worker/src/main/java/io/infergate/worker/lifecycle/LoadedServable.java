@@ -2,6 +2,7 @@ package io.infergate.worker.lifecycle;
 
 import io.infergate.common.ServableId;
 import io.infergate.proto.serving.SignatureDefMap;
+import java.util.Map;
 
 /** A version a {@link Loader} made ready for traffic, as the manager sees it: what it publishes, and how to free it. */
 public interface LoadedServable extends AutoCloseable {
@@ -10,6 +11,11 @@ public interface LoadedServable extends AutoCloseable {
 
   /** The signatures the registry publishes (gateways type JSON inputs and answer metadata from them). */
   SignatureDefMap signatures();
+
+  /** Signatures that do not match the model (requests to them fail), and why; reported in its metadata. */
+  default Map<String, String> invalidSignatures() {
+    return Map.of();
+  }
 
   /** How it was loaded, for the load log line (warmup, devices). */
   String describe();

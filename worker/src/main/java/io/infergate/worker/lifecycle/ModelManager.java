@@ -187,7 +187,8 @@ public final class ModelManager<S extends LoadedServable> {
           LOG.info("Loaded servable {} from {} in {} ms; {}", version.id, version.directory,
               (System.nanoTime() - started) / 1_000_000, version.servable.describe());
           metrics.loaded(version.id, System.nanoTime() - started, true);
-          return publish(version, ServableRecord.available(version.id, version.servable.signatures()));
+          return publish(version, ServableRecord.available(version.id, version.servable.signatures(),
+              version.servable.invalidSignatures()));
         })
         .recover(failure -> {
           ServingException status = ServingException.of(failure);

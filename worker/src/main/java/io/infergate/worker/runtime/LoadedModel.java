@@ -4,6 +4,7 @@ import io.infergate.common.ServableId;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.SignatureDefMap;
 import io.infergate.worker.lifecycle.LoadedServable;
+import java.util.Map;
 
 /**
  * A SavedModel version ready for traffic.
@@ -22,6 +23,11 @@ public record LoadedModel(SavedModelServable servable, BatchingParameters batchi
   @Override
   public SignatureDefMap signatures() {
     return servable.signatures();
+  }
+
+  @Override
+  public Map<String, String> invalidSignatures() {
+    return servable.invalidSignatures();
   }
 
   @Override

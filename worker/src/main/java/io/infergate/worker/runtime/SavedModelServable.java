@@ -13,6 +13,8 @@ import io.infergate.proto.serving.RegressionRequest;
 import io.infergate.proto.serving.RegressionResponse;
 import io.infergate.proto.serving.SignatureDefMap;
 import com.google.protobuf.Int64Value;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -25,11 +27,14 @@ import org.tensorflow.Result;
 import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.Tensor;
+import org.tensorflow.proto.MetaGraphDef;
 import org.tensorflow.proto.RunMetadata;
 import org.tensorflow.proto.RunOptions;
 import org.tensorflow.proto.SignatureDef;
 import org.tensorflow.proto.TensorInfo;
 import org.tensorflow.proto.TensorProto;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One loaded SavedModel version. Every method that runs TensorFlow blocks, so callers invoke
@@ -37,32 +42,73 @@ import org.tensorflow.proto.TensorProto;
  */
 public final class SavedModelServable implements AutoCloseable {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SavedModelServable.class);
+
   private final ServableId id;
   private final SavedModelBundle bundle;
   private final SignatureDefMap signatures;
+  private final Map<String, String> invalidSignatures;
   /** Built once per signature name, not per request. */
   private final Map<String, List<String>> allOutputs = new ConcurrentHashMap<>();
   private final Map<String, ModelSpec> servedSpecs = new ConcurrentHashMap<>();
 
-  private SavedModelServable(ServableId id, SavedModelBundle bundle) {
+  private SavedModelServable(ServableId id, SavedModelBundle bundle, Map<String, SignatureDef> signatures,
+                             Map<String, String> invalidSignatures) {
     this.id = id;
     this.bundle = bundle;
-    this.signatures = SignatureDefMap.newBuilder()
-        .putAllSignatureDef(bundle.metaGraphDef().getSignatureDefMap()).build();
+    this.signatures = SignatureDefMap.newBuilder().putAllSignatureDef(signatures).build();
+    this.invalidSignatures = Map.copyOf(invalidSignatures);
   }
 
-  /** Loads a SavedModel directory; blocks for as long as TensorFlow takes. */
+  /**
+   * Loads a SavedModel directory; blocks for as long as TensorFlow takes. Signatures that
+   * disagree with the graph do not fail the load, as under TF Serving: the others serve, and
+   * requests to them fail in TensorFlow.
+   */
   public static SavedModelServable load(ServableId id, Path directory, SessionOptions options) {
+    SavedModelBundle bundle;
     try {
-      SavedModelBundle bundle = SavedModelBundle.loader(directory.toString())
-          .withTags(options.tags().toArray(String[]::new))
-          .withConfigProto(options.config())
-          .load();
-      return new SavedModelServable(id, bundle);
+      bundle = bundle(directory, options);
     } catch (RuntimeException e) {
-      throw new ServingException(StatusCode.FAILED_PRECONDITION,
-          "Failed to load SavedModel " + directory + ": " + e.getMessage());
+      return loadWithoutBrokenSignatures(id, directory, options, e);
     }
+    return new SavedModelServable(id, bundle, bundle.metaGraphDef().getSignatureDefMap(), Map.of());
+  }
+
+  private static SavedModelServable loadWithoutBrokenSignatures(ServableId id, Path directory, SessionOptions options,
+                                                                RuntimeException failure) {
+    MetaGraphDef metaGraph = SavedModelSignatures.metaGraph(directory, options.tags());
+    Map<String, String> broken = metaGraph == null ? Map.of() : SavedModelSignatures.broken(metaGraph);
+    if (broken.isEmpty()) {
+      throw loadFailure(directory, failure);
+    }
+    LOG.warn("SavedModel {} has signatures that do not match its graph; requests to them will fail: {}",
+        directory, broken);
+    try {
+      Path loadable = SavedModelSignatures.withoutBroken(directory, metaGraph, broken);
+      try {
+        SavedModelBundle bundle = bundle(loadable, options);
+        return new SavedModelServable(id, bundle, metaGraph.getSignatureDefMap(), broken);
+      } finally {
+        SavedModelSignatures.delete(loadable);
+      }
+    } catch (IOException e) {
+      throw loadFailure(directory, new UncheckedIOException(e));
+    } catch (RuntimeException e) {
+      throw loadFailure(directory, e);
+    }
+  }
+
+  private static SavedModelBundle bundle(Path directory, SessionOptions options) {
+    return SavedModelBundle.loader(directory.toString())
+        .withTags(options.tags().toArray(String[]::new))
+        .withConfigProto(options.config())
+        .load();
+  }
+
+  private static ServingException loadFailure(Path directory, RuntimeException e) {
+    return new ServingException(StatusCode.FAILED_PRECONDITION, "Failed to load SavedModel " + directory + ": "
+        + e.getMessage());
   }
 
   public ServableId id() {
@@ -71,6 +117,11 @@ public final class SavedModelServable implements AutoCloseable {
 
   public SignatureDefMap signatures() {
     return signatures;
+  }
+
+  /** The signatures that do not match the graph, with what is wrong with each: requests to them fail. */
+  public Map<String, String> invalidSignatures() {
+    return invalidSignatures;
   }
 
   /**

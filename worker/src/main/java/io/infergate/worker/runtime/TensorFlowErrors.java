@@ -10,7 +10,7 @@ import org.tensorflow.exceptions.TFUnimplementedException;
 
 /**
  * Maps what TensorFlow throws onto canonical statuses. TF Java's exceptions do not share one
- * base class (an invalid argument is an IllegalArgumentException), so they are told apart by type.
+ * base class, so they are told apart by type.
  */
 final class TensorFlowErrors {
 
@@ -24,7 +24,8 @@ final class TensorFlowErrors {
   }
 
   private static StatusCode codeOf(RuntimeException e) {
-    if (e instanceof TFInvalidArgumentException) {
+    // TF Java checks feeds and fetches against the graph itself and throws IllegalArgumentException.
+    if (e instanceof TFInvalidArgumentException || e instanceof IllegalArgumentException) {
       return StatusCode.INVALID_ARGUMENT;
     } else if (e instanceof TFOutOfRangeException) {
       return StatusCode.OUT_OF_RANGE;

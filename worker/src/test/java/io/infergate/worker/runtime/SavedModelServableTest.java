@@ -240,4 +240,29 @@ class SavedModelServableTest {
     return Example.newBuilder().setFeatures(Features.newBuilder().putFeature(feature,
         Feature.newBuilder().setFloatList(FloatList.newBuilder().addValue(value)).build())).build();
   }
+
+  /**
+   * TF Serving loads a SavedModel whose signatures disagree with its graph and fails only the
+   * requests that use such a signature: the valid ones serve.
+   */
+  @Test
+  void servesTheValidSignaturesOfAModelWithBrokenOnes() {
+    Path directory = TestModels.exportWithBrokenSignatures(exported.resolve("broken")).resolve("1");
+    try (SavedModelServable broken = SavedModelServable.load(new ServableId("broken", 1), directory,
+        SessionOptions.DEFAULT)) {
+      PredictRequest request = PredictRequest.newBuilder()
+          .putInputs("a", floats2(1, 2)).putInputs("b", floats2(3, 4)).build();
+      assertThat(floatValues(broken.predict(request).getOutputsOrThrow("dot"))).containsExactly(11.0f);
+      assertThat(broken.invalidSignatures()).containsOnlyKeys("missing_tensor", "wrong_dtype");
+      assertStatus(() -> broken.predict(request.toBuilder().setModelSpec(ModelSpec.newBuilder()
+          .setSignatureName("missing_tensor")).build()), StatusCode.INVALID_ARGUMENT, "nope:0");
+      // A client that follows the declared signature sends int32; TensorFlow refuses it, as under TF Serving.
+      TensorProto ints = TensorProto.newBuilder().setDtype(DataType.DT_INT32)
+          .setTensorShape(TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dim.newBuilder().setSize(1))
+              .addDim(TensorShapeProto.Dim.newBuilder().setSize(2)))
+          .addIntVal(1).addIntVal(2).build();
+      assertStatus(() -> broken.predict(request.toBuilder().putInputs("a", ints).setModelSpec(ModelSpec.newBuilder()
+          .setSignatureName("wrong_dtype")).build()), StatusCode.INVALID_ARGUMENT, "float");
+    }
+  }
 }
