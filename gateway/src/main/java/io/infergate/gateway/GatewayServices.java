@@ -9,7 +9,7 @@ import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.pipeline.InferencePipeline;
-import io.infergate.gateway.routing.RequestRouter;
+import io.infergate.gateway.routing.SnapshotRouter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
 
@@ -17,12 +17,12 @@ import io.vertx.core.Vertx;
  * What every protocol of one gateway verticle shares: the inference pipeline, routing for
  * queries, metrics, deadlines, and the process's shared services.
  */
-public record GatewayServices(ModelRegistry registry, RequestRouter router, InferencePipeline pipeline,
+public record GatewayServices(ModelRegistry registry, SnapshotRouter router, InferencePipeline pipeline,
                               RequestMetrics metrics, PrometheusMeterRegistry prometheus,
                               FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission) {
 
   public static GatewayServices create(Vertx vertx, GatewayOptions options, SharedServices shared) {
-    RequestRouter router = new RequestRouter(shared.registry(), shared.prometheus());
+    SnapshotRouter router = new SnapshotRouter(shared.registry(), shared.prometheus());
     ExpiryWatch expiry = new ExpiryWatch(vertx);
     // A tensor may not be larger than the largest request could carry (a value repeated to fill a shape included).
     TensorLimits limits = new TensorLimits(Math.max(options.limits().maxRequestBodyBytes(),

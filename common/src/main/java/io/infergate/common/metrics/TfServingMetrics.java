@@ -5,7 +5,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 
 /**
- * TensorFlow Serving's metric names and buckets, so dashboards built for TF Serving keep working.
+ * TensorFlow Serving's metrics (names in {@link MetricNames}) with its buckets, so dashboards built
+ * for TF Serving keep working.
  * TF Serving exports {@code /tensorflow/serving/request_count} as
  * {@code :tensorflow:serving:request_count}; Prometheus reserves colons for recording rules
  * (promtool rejects them in exported metrics) and wants counters to end in {@code _total}, so
@@ -13,13 +14,6 @@ import io.micrometer.core.instrument.Tags;
  * microseconds with TF Serving's buckets (10 µs × 1.8^k, 33 of them).
  */
 public final class TfServingMetrics {
-
-  public static final String REQUEST_COUNT = "tensorflow.serving.request_count";
-  public static final String REQUEST_LATENCY = "tensorflow.serving.request_latency";
-  public static final String QUEUING_LATENCY = "tensorflow.serving.batching_session.queuing_latency";
-  public static final String INPUT_BATCH_SIZE = "tensorflow.serving.batching_session.input_batch_size";
-  public static final String PROCESSED_BATCH_SIZE = "tensorflow.serving.batching_session.processed_batch_size";
-  public static final String PADDING_SIZE = "tensorflow.serving.batching_session.padding_size";
 
   private static final double[] MICROS = new double[33];
   private static final double[] SIZES = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};

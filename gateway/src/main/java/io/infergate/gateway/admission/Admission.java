@@ -1,5 +1,6 @@
 package io.infergate.gateway.admission;
 
+import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.micrometer.core.instrument.Counter;
@@ -53,11 +54,11 @@ public final class Admission {
     shedServer = shed(meters, "server");
     shedMemory = shed(meters, "memory");
     shedModel = shed(meters, "model");
-    Gauge.builder("infergate.connections.open", connections, AtomicInteger::get)
+    Gauge.builder(MetricNames.CONNECTIONS_OPEN, connections, AtomicInteger::get)
         .description("Connections open to the gateway's REST and gRPC servers").register(meters);
-    Gauge.builder("infergate.requests.in_flight", requests, AtomicInteger::get)
+    Gauge.builder(MetricNames.REQUESTS_IN_FLIGHT, requests, AtomicInteger::get)
         .description("Inference requests the gateway has taken in and not yet answered").register(meters);
-    Gauge.builder("infergate.requests.in_flight.bytes", bytes, AtomicLong::get).baseUnit("bytes")
+    Gauge.builder(MetricNames.REQUESTS_IN_FLIGHT_BYTES, bytes, AtomicLong::get).baseUnit("bytes")
         .description("Memory charged to the requests in flight").register(meters);
   }
 
@@ -155,7 +156,7 @@ public final class Admission {
   }
 
   private static Counter shed(MeterRegistry meters, String reason) {
-    return Counter.builder("infergate.requests.shed")
+    return Counter.builder(MetricNames.REQUESTS_SHED)
         .description("Requests and connections refused at once because a budget was spent, by budget")
         .tag("budget", reason).register(meters);
   }

@@ -1,10 +1,11 @@
 package io.infergate.gateway.dispatch;
 
+import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
-import io.infergate.gateway.routing.RequestRouter;
-import io.infergate.gateway.routing.Router;
+import io.infergate.gateway.routing.SnapshotRouter;
+import io.infergate.gateway.routing.ServableChoice;
 import io.infergate.proto.registry.ShadowTarget;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -18,11 +19,11 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Shadowing {
 
-  private final RequestRouter router;
+  private final SnapshotRouter router;
   private final WorkerClient workers;
   private final MeterRegistry meters;
 
-  public Shadowing(RequestRouter router, WorkerClient workers, MeterRegistry meters) {
+  public Shadowing(SnapshotRouter router, WorkerClient workers, MeterRegistry meters) {
     this.router = router;
     this.workers = workers;
     this.meters = meters;
@@ -38,10 +39,10 @@ public final class Shadowing {
       if (ThreadLocalRandom.current().nextInt(100) >= shadow.getPercent()) {
         continue;
       }
-      String target = Router.describe(shadow.getTarget());
+      String target = ServableChoice.describe(shadow.getTarget());
       long started = System.nanoTime();
       try {
-        var selector = Router.selector(shadow.getTarget());
+        var selector = ServableChoice.selector(shadow.getTarget());
         workers.request(router.resolve(model, selector), () -> router.resolve(model, selector), request, deadlineNanos)
             .onComplete(result -> record(model, target,
                 result.succeeded() ? StatusCode.OK : ServingException.of(result.cause()).code(), started));
@@ -52,7 +53,7 @@ public final class Shadowing {
   }
 
   private void record(String model, String target, StatusCode status, long started) {
-    Timer.builder("infergate.shadow.latency")
+    Timer.builder(MetricNames.SHADOW_LATENCY)
         .description("Latency of shadow copies, whose answers are measured and dropped")
         .tags("model", model, "target", target, "status", status.name())
         .register(meters).record(System.nanoTime() - started, TimeUnit.NANOSECONDS);

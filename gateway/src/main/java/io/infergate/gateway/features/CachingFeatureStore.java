@@ -1,5 +1,6 @@
 package io.infergate.gateway.features;
 
+import io.infergate.common.metrics.MetricNames;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -17,9 +18,9 @@ final class CachingFeatureStore implements FeatureStore {
   CachingFeatureStore(FeatureStore store, NearCache<Object> cache, MeterRegistry meters) {
     this.store = store;
     this.cache = cache;
-    this.hits = Counter.builder("infergate.features.cache").tag("result", "hit")
+    this.hits = Counter.builder(MetricNames.FEATURES_CACHE).tag("result", "hit")
         .description("Feature lookups answered by the near cache, and those that went to the store").register(meters);
-    this.misses = Counter.builder("infergate.features.cache").tag("result", "miss").register(meters);
+    this.misses = Counter.builder(MetricNames.FEATURES_CACHE).tag("result", "miss").register(meters);
   }
 
   /** Hash values are cached per key together with the fields they answer. */

@@ -1,5 +1,6 @@
 package io.infergate.gateway.features;
 
+import io.infergate.common.metrics.MetricNames;
 import com.google.protobuf.UnsafeByteOperations;
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.status.ServingException;
@@ -172,7 +173,7 @@ public final class FeatureEnricher {
       T row = rows.get(i);
       if (row == null) {
         putDefaults(out, input, keys.get(i));
-        count("infergate.features.defaults", "Default values served: for a missing entity, or because the store failed",
+        count(MetricNames.FEATURES_DEFAULTS, "Default values served: for a missing entity, or because the store failed",
             model, "reason", reason);
       } else {
         writer.write(out, row, input, keys.get(i));
@@ -211,7 +212,7 @@ public final class FeatureEnricher {
       List<?> last = hashes ? store.lastHashes(keys, input.getHashFieldsList()) : store.lastVectors(keys);
       long known = last.stream().filter(row -> row != null).count();
       if (known == keys.size() || hasDefaults) {
-        count("infergate.features.stale", "Entities served with the near cache's last values because the store failed",
+        count(MetricNames.FEATURES_STALE, "Entities served with the near cache's last values because the store failed",
             model.name(), "input", input.getInput(), known);
         @SuppressWarnings("unchecked")
         TensorProto tensor = hashes
@@ -234,7 +235,7 @@ public final class FeatureEnricher {
   }
 
   private void timed(String model, String outcome, long startedNanos) {
-    fetchTimers.computeIfAbsent(model + '\0' + outcome, key -> Timer.builder("infergate.features.fetch")
+    fetchTimers.computeIfAbsent(model + '\0' + outcome, key -> Timer.builder(MetricNames.FEATURES_FETCH)
             .description("Time to fetch one input's features for all instances of a request")
             .tags("model", model, "outcome", outcome)
             .serviceLevelObjectives(Duration.ofNanos(250_000), Duration.ofNanos(500_000), Duration.ofMillis(1),

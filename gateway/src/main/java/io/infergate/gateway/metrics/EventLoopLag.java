@@ -1,5 +1,6 @@
 package io.infergate.gateway.metrics;
 
+import io.infergate.common.metrics.MetricNames;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Vertx;
@@ -18,7 +19,7 @@ public final class EventLoopLag {
 
   /** Starts measuring the calling event loop; returns the periodic timer's id. */
   public static long start(Vertx vertx, MeterRegistry registry) {
-    Timer lag = Timer.builder("infergate.eventloop.lag")
+    Timer lag = Timer.builder(MetricNames.EVENTLOOP_LAG)
         .description("How late a gateway event loop ran a periodic timer (time tasks wait on the loop)")
         .tag("thread", Thread.currentThread().getName())
         .serviceLevelObjectives(Duration.ofNanos(100_000), Duration.ofMillis(1), Duration.ofMillis(5),

@@ -1,5 +1,6 @@
 package io.infergate.gateway.metrics;
 
+import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.ServableId;
 import io.infergate.common.metrics.TfServingMetrics;
 import io.infergate.common.registry.ModelRegistry;
@@ -24,7 +25,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class RequestMetrics {
 
-  public static final String LATENCY = "infergate.request.latency";
   public static final String UNKNOWN = "unknown";
   private static final long NO_VERSION = -1;
 
@@ -78,15 +78,15 @@ public final class RequestMetrics {
   }
 
   private Meters register(Key key) {
-    Timer latency = Timer.builder(LATENCY)
+    Timer latency = Timer.builder(MetricNames.REQUEST_LATENCY)
         .description("Time from a request's arrival to its response, by model, version, label, API and status")
         .tags("model", key.model(), "version", key.version() == NO_VERSION ? UNKNOWN : Long.toString(key.version()), "label", key.label(), "api", key.api(),
             "entrypoint", key.entrypoint(), "status", key.status().name())
         .serviceLevelObjectives(BUCKETS)
         .register(registry);
-    Counter count = Counter.builder(TfServingMetrics.REQUEST_COUNT).description("The number of requests (TF Serving's name)")
+    Counter count = Counter.builder(MetricNames.TF_SERVING_REQUEST_COUNT).description("The number of requests (TF Serving's name)")
         .tags("model_name", key.model(), "status", key.status().name()).register(registry);
-    DistributionSummary tfLatency = TfServingMetrics.micros(registry, TfServingMetrics.REQUEST_LATENCY,
+    DistributionSummary tfLatency = TfServingMetrics.micros(registry, MetricNames.TF_SERVING_REQUEST_LATENCY,
         "Request latency in microseconds (TF Serving's name and buckets)",
         Tags.of("model_name", key.model(), "API", key.api(), "entrypoint", key.entrypoint()));
     return new Meters(latency, count, tfLatency);

@@ -8,7 +8,7 @@ import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.dispatch.WorkerClient.Served;
 import io.infergate.gateway.features.FeatureEnricher;
-import io.infergate.gateway.routing.RequestRouter;
+import io.infergate.gateway.routing.SnapshotRouter;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictRequest;
@@ -34,13 +34,13 @@ public final class InferencePipeline {
   /** Which model a request is for, which of its versions it names, and the headers a sticky split hashes. */
   public record Target(String model, VersionSelector selector, UnaryOperator<String> headers) {}
 
-  private final RequestRouter router;
+  private final SnapshotRouter router;
   private final FeatureEnricher features;
   private final Shadowing shadowing;
   private final WorkerClient workers;
 
   /** @param features null when the gateway has no feature store */
-  public InferencePipeline(RequestRouter router, FeatureEnricher features, Shadowing shadowing,
+  public InferencePipeline(SnapshotRouter router, FeatureEnricher features, Shadowing shadowing,
                            WorkerClient workers) {
     this.router = router;
     this.features = features;

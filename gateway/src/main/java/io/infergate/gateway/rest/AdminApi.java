@@ -12,7 +12,7 @@ import io.infergate.gateway.auth.AdminToken;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.features.FeatureRecord;
 import io.infergate.gateway.features.HazelcastFeatureStore;
-import io.infergate.gateway.routing.Router;
+import io.infergate.gateway.routing.ServableChoice;
 import io.infergate.gateway.routing.ServableResolver;
 import io.infergate.gateway.routing.VersionSelector;
 import io.infergate.proto.registry.ShadowTarget;
@@ -146,12 +146,12 @@ public final class AdminApi {
     }
     boolean serves;
     try {
-      serves = Router.selector(target).select(model).map(ServableRecord::isAvailable).orElse(false);
+      serves = ServableChoice.selector(target).select(model).map(ServableRecord::isAvailable).orElse(false);
     } catch (ServingException unknownLabel) {
       serves = false;
     }
     if (!serves) {
-      throw new ServingException(StatusCode.FAILED_PRECONDITION, "Target " + Router.describe(target)
+      throw new ServingException(StatusCode.FAILED_PRECONDITION, "Target " + ServableChoice.describe(target)
           + " of model " + model.name() + " is not available; pass ?force=true to route to it anyway");
     }
   }

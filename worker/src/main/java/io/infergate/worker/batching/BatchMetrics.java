@@ -1,5 +1,6 @@
 package io.infergate.worker.batching;
 
+import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.ServableId;
 import io.infergate.common.metrics.TfServingMetrics;
 import io.micrometer.core.instrument.Counter;
@@ -51,28 +52,28 @@ final class BatchMetrics {
   private BatchMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
     this.tags = tags;
-    queueWait = keep(Timer.builder("infergate.batch.queue.wait").tags(tags)
+    queueWait = keep(Timer.builder(MetricNames.BATCH_QUEUE_WAIT).tags(tags)
         .description("Time a request waited in the batch queue").serviceLevelObjectives(WAITS).register(registry));
-    runTime = keep(Timer.builder("infergate.batch.run").tags(tags)
+    runTime = keep(Timer.builder(MetricNames.BATCH_RUN).tags(tags)
         .description("Time TensorFlow took to run one batch").serviceLevelObjectives(WAITS).register(registry));
-    batchSize = keep(DistributionSummary.builder("infergate.batch.size").tags(tags)
+    batchSize = keep(DistributionSummary.builder(MetricNames.BATCH_SIZE).tags(tags)
         .description("Rows per executed batch, padding included").serviceLevelObjectives(SIZES).register(registry));
-    padding = keep(DistributionSummary.builder("infergate.batch.padding").tags(tags)
+    padding = keep(DistributionSummary.builder(MetricNames.BATCH_PADDING).tags(tags)
         .description("Padding rows added to reach an allowed batch size").serviceLevelObjectives(SIZES).register(registry));
-    executions = keep(Counter.builder("infergate.batch.executions").tags(tags)
+    executions = keep(Counter.builder(MetricNames.BATCH_EXECUTIONS).tags(tags)
         .description("TensorFlow calls made by the batcher").register(registry));
-    inferences = keep(Counter.builder("infergate.batch.inferences").tags(tags)
+    inferences = keep(Counter.builder(MetricNames.BATCH_INFERENCES).tags(tags)
         .description("Requests served by those calls").register(registry));
-    rejected = keep(Counter.builder("infergate.batch.rejected").tags(tags)
+    rejected = keep(Counter.builder(MetricNames.BATCH_REJECTED).tags(tags)
         .description("Requests refused because the queue was full or they were too large").register(registry));
-    expired = keep(Counter.builder("infergate.batch.expired").tags(tags)
+    expired = keep(Counter.builder(MetricNames.BATCH_EXPIRED).tags(tags)
         .description("Requests dropped unrun because their deadline passed in the queue").register(registry));
     Tags pool = Tags.of("thread_pool_name", "infergate-batch");
-    tfQueuing = TfServingMetrics.micros(registry, TfServingMetrics.QUEUING_LATENCY,
+    tfQueuing = TfServingMetrics.micros(registry, MetricNames.TF_SERVING_BATCHING_SESSION_QUEUING_LATENCY,
         "Microseconds a request waited for its batch (TF Serving's name)", pool);
-    tfInputSize = TfServingMetrics.sizes(registry, TfServingMetrics.INPUT_BATCH_SIZE,
+    tfInputSize = TfServingMetrics.sizes(registry, MetricNames.TF_SERVING_BATCHING_SESSION_INPUT_BATCH_SIZE,
         "Rows of each request that joined a batch (TF Serving's name)", Tags.empty());
-    tfProcessedSize = TfServingMetrics.sizes(registry, TfServingMetrics.PROCESSED_BATCH_SIZE,
+    tfProcessedSize = TfServingMetrics.sizes(registry, MetricNames.TF_SERVING_BATCHING_SESSION_PROCESSED_BATCH_SIZE,
         "Rows of each batch run, padding included (TF Serving's name)", Tags.empty());
   }
 
@@ -81,7 +82,7 @@ final class BatchMetrics {
   }
 
   <T> void trackDepth(T queue, ToDoubleFunction<T> depth) {
-    keep(Gauge.builder("infergate.batch.queue.depth", queue, depth).tags(tags)
+    keep(Gauge.builder(MetricNames.BATCH_QUEUE_DEPTH, queue, depth).tags(tags)
         .description("Requests waiting in the batch queue").register(registry));
   }
 
@@ -98,7 +99,7 @@ final class BatchMetrics {
     batchSize.record(paddedRows);
     padding.record(paddedRows - rows);
     tfProcessedSize.record(paddedRows);
-    tfPadding.computeIfAbsent(paddedRows, size -> TfServingMetrics.sizes(registry, TfServingMetrics.PADDING_SIZE,
+    tfPadding.computeIfAbsent(paddedRows, size -> TfServingMetrics.sizes(registry, MetricNames.TF_SERVING_BATCHING_SESSION_PADDING_SIZE,
         "Padding rows per batch, by the padded size (TF Serving's name)",
         Tags.of("execution_batch_size", Integer.toString(size)))).record(paddedRows - rows);
   }

@@ -1,5 +1,6 @@
 package io.infergate.worker.lifecycle;
 
+import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.ServableId;
 import io.infergate.proto.serving.ModelVersionStatus.State;
 import io.micrometer.core.instrument.Gauge;
@@ -26,7 +27,7 @@ final class LifecycleMetrics {
   void state(ServableId id, State state) {
     states.computeIfAbsent(id, key -> {
       AtomicInteger value = new AtomicInteger();
-      gauges.put(key, Gauge.builder("infergate.model.state", value, AtomicInteger::get)
+      gauges.put(key, Gauge.builder(MetricNames.MODEL_STATE, value, AtomicInteger::get)
           .description("Lifecycle state of a version: 10 START, 20 LOADING, 30 AVAILABLE, 40 UNLOADING, 50 END")
           .tags(tags(key)).register(registry));
       return value;
@@ -34,7 +35,7 @@ final class LifecycleMetrics {
   }
 
   void loaded(ServableId id, long nanos, boolean succeeded) {
-    Timer.builder("infergate.model.load")
+    Timer.builder(MetricNames.MODEL_LOAD)
         .description("Time to load and warm up a version, retries included")
         .tags(tags(id).and("outcome", succeeded ? "success" : "failure"))
         .serviceLevelObjectives(Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1),

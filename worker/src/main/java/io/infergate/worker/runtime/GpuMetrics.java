@@ -1,5 +1,6 @@
 package io.infergate.worker.runtime;
 
+import io.infergate.common.metrics.MetricNames;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Vertx;
@@ -98,10 +99,10 @@ public final class GpuMetrics {
 
   private void register(Reading first) {
     String index = first.index();
-    gauge("infergate.gpu.utilization", "Share of time a GPU was busy (nvidia-smi)", index, first.name(), null,
+    gauge(MetricNames.GPU_UTILIZATION, "Share of time a GPU was busy (nvidia-smi)", index, first.name(), null,
         r -> r.utilization());
-    gauge("infergate.gpu.memory.used", "GPU memory in use", index, first.name(), "bytes", r -> r.usedBytes());
-    gauge("infergate.gpu.memory.total", "GPU memory in all", index, first.name(), "bytes", r -> r.totalBytes());
+    gauge(MetricNames.GPU_MEMORY_USED, "GPU memory in use", index, first.name(), "bytes", r -> r.usedBytes());
+    gauge(MetricNames.GPU_MEMORY_TOTAL, "GPU memory in all", index, first.name(), "bytes", r -> r.totalBytes());
   }
 
   private void gauge(String name, String description, String index, String model, String unit,

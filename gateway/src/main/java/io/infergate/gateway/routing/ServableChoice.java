@@ -18,12 +18,12 @@ import java.util.zip.CRC32;
  * (a weighted split over versions and labels, sticky per header value when set), or else the
  * latest available version.
  */
-public final class Router {
+public final class ServableChoice {
 
   /** The default variant: no traffic policy applied. */
   public static final String DEFAULT_VARIANT = "default";
 
-  private Router() {}
+  private ServableChoice() {}
 
   /** The chosen servable and the variant that chose it (for metrics). */
   public record Routed(ServableRecord servable, String variant) {}
