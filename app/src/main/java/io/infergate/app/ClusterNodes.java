@@ -8,7 +8,6 @@ import io.infergate.gateway.GatewayOptions;
 import io.infergate.worker.WorkerOptions;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
-import io.vertx.core.VertxOptions;
 
 /** Starts a gateway or worker process as a member of the cluster, with the registry in Hazelcast. */
 final class ClusterNodes {
@@ -20,7 +19,7 @@ final class ClusterNodes {
 
   static Future<Member> start(ClusterOptions cluster, WorkerOptions worker, GatewayOptions gateway, int eventLoops) {
     PrometheusMeterRegistry prometheus = Node.newMeterRegistry();
-    return Clustering.start(cluster, new VertxOptions().setEventLoopPoolSize(eventLoops), prometheus)
+    return Clustering.start(cluster, EventLoopOptions.of(eventLoops), prometheus)
         .compose(clustered -> {
           HazelcastInstance hazelcast = clustered.manager().getHazelcastInstance();
           // Vert.x's node id, a member attribute that survives a partition (the member's UUID does not).

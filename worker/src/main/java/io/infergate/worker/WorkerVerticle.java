@@ -103,13 +103,10 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
 
   @Override
   public Future<?> stop() {
-    return manager.shutdown().onComplete(done -> {
-      if (scheduler != null) {
-        scheduler.close();
-      }
-      inference.close();
-      loading.close();
-    });
+    return manager.shutdown()
+        .transform(done -> scheduler == null ? Future.succeededFuture()
+            : Future.fromCompletionStage(scheduler.close(), context))
+        .transform(done -> Future.join(inference.close(), loading.close()));
   }
 
   /**

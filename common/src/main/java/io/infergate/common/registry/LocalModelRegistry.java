@@ -31,9 +31,4 @@ public final class LocalModelRegistry extends StoredModelRegistry {
   protected Map<String, byte[]> overrides() {
     return overrides;
   }
-
-  @Override
-  protected synchronized io.vertx.core.Future<Void> changed() {
-    return super.changed();
-  }
 }

@@ -20,6 +20,9 @@ import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +42,12 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   private static final String SERVABLE_CONTEXT = "servable/";
   private static final String MODEL_CONTEXT = "model/";
   private static final String OVERRIDES_CONTEXT = "overrides/";
+  /** One thread for the registries of a process (one, but for tests): writes stay in order. */
+  private static final Executor WRITER = Executors.newSingleThreadExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "infergate-registry-writer");
+    thread.setDaemon(true);
+    return thread;
+  });
   /** The version of an operator's label that removes the config's label of that name. */
   public static final long REMOVED_LABEL = -1;
 
@@ -95,49 +104,54 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   @Override
   public Future<Void> publish(ServableRecord record) {
     ServableId id = record.id();
-    ensureModel(id.name());
     String key = key(id, worker);
     byte[] entry = seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
         .setSignatures(record.signatures()).setWorker(worker).putAllInvalidSignatures(record.invalidSignatures())
         .build());
-    own.put(key, entry);
-    servables().put(key, entry);
-    return changed();
+    return write(() -> {
+      ensureModel(id.name());
+      own.put(key, entry);
+      servables().put(key, entry);
+    });
   }
 
   @Override
   public Future<Void> remove(ServableId id) {
-    own.remove(key(id, worker));
-    servables().remove(key(id, worker));
-    return changed();
+    return write(() -> {
+      own.remove(key(id, worker));
+      servables().remove(key(id, worker));
+    });
   }
 
   @Override
   public Future<Void> setLabels(String model, Map<String, Long> labels) {
-    ModelEntry entry = modelEntry(model);
-    models().put(model, seal(MODEL_CONTEXT + model, entry.toBuilder().clearLabels().putAllLabels(labels).build()));
-    return changed();
+    return write(() -> {
+      ModelEntry entry = modelEntry(model);
+      models().put(model, seal(MODEL_CONTEXT + model, entry.toBuilder().clearLabels().putAllLabels(labels).build()));
+    });
   }
 
   @Override
   public Future<Void> updateOverrides(String model, UnaryOperator<ModelOverrides> change) {
-    ModelOverrides current = open(OVERRIDES_CONTEXT + model, overrides().get(model), ModelOverrides.getDefaultInstance());
-    ModelOverrides updated = change.apply(current != null ? current : ModelOverrides.newBuilder().setModel(model).build());
-    overrides().put(model, seal(OVERRIDES_CONTEXT + model, updated.toBuilder().setModel(model).build()));
-    return changed();
+    return write(() -> {
+      ModelOverrides current = open(OVERRIDES_CONTEXT + model, overrides().get(model), ModelOverrides.getDefaultInstance());
+      ModelOverrides updated = change.apply(current != null ? current : ModelOverrides.newBuilder().setModel(model).build());
+      overrides().put(model, seal(OVERRIDES_CONTEXT + model, updated.toBuilder().setModel(model).build()));
+    });
   }
 
   /** Forgets this worker's servables of the model; the model itself once no worker serves it. */
   @Override
   public Future<Void> removeModel(String model) {
-    own.keySet().removeIf(key -> key.startsWith(model + "/"));
-    removeServables(key -> key.startsWith(model + "/") && key.endsWith("@" + worker));
-    if (List.copyOf(servables().keySet()).stream().noneMatch(key -> key.startsWith(model + "/"))) {
-      models().remove(model);
-    }
-    return changed();
+    return write(() -> {
+      own.keySet().removeIf(key -> key.startsWith(model + "/"));
+      removeServables(key -> key.startsWith(model + "/") && key.endsWith("@" + worker));
+      if (List.copyOf(servables().keySet()).stream().noneMatch(key -> key.startsWith(model + "/"))) {
+        models().remove(model);
+      }
+    });
   }
 
   /**
@@ -306,10 +320,19 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     return sum;
   }
 
-  /** Changes made through this registry are visible to its own readers at once. */
-  protected Future<Void> changed() {
-    rebuild();
-    return Future.succeededFuture();
+  /**
+   * Makes a change and rebuilds the snapshot on the registry's own thread, in the order the
+   * changes were asked for: a Hazelcast write takes locks and may wait on the network, and a
+   * rebuild reads every map, neither of which belongs on an event loop. The future completes
+   * on the caller's context once the change shows in this registry's snapshot.
+   */
+  protected final Future<Void> write(Runnable change) {
+    Context caller = Vertx.currentContext();
+    CompletableFuture<Void> done = CompletableFuture.runAsync(() -> {
+      change.run();
+      rebuild();
+    }, WRITER);
+    return caller == null ? Future.fromCompletionStage(done) : Future.fromCompletionStage(done, caller);
   }
 
   /** One version across workers: AVAILABLE where any worker serves it, else the furthest state seen. */

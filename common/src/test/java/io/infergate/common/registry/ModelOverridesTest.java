@@ -18,12 +18,12 @@ class ModelOverridesTest {
   @Test
   void anOperatorsLabelsWinOverTheConfigsAndSurviveItsNextApply() {
     serve(1, 2);
-    registry.setLabels("m", Map.of("stable", 1L, "canary", 2L));
+    registry.setLabels("m", Map.of("stable", 1L, "canary", 2L)).await();
     registry.updateOverrides("m", o -> o.toBuilder().putLabels("stable", 2L)
-        .putLabels("canary", StoredModelRegistry.REMOVED_LABEL).putLabels("beta", 1L).build());
+        .putLabels("canary", StoredModelRegistry.REMOVED_LABEL).putLabels("beta", 1L).build()).await();
     assertThat(labels()).isEqualTo(Map.of("stable", 2L, "beta", 1L));
 
-    registry.setLabels("m", Map.of("stable", 1L, "canary", 2L)); // a worker applies its config again
+    registry.setLabels("m", Map.of("stable", 1L, "canary", 2L)).await(); // a worker applies its config again
     assertThat(labels()).isEqualTo(Map.of("stable", 2L, "beta", 1L));
   }
 
@@ -32,9 +32,9 @@ class ModelOverridesTest {
     serve(1, 2);
     TrafficPolicy split = TrafficPolicy.newBuilder().addSplit(WeightedTarget.newBuilder()
         .setTarget(TrafficTarget.newBuilder().setVersion(1)).setWeight(1)).build();
-    registry.updateOverrides("m", o -> o.toBuilder().putPins(1L, true).putLabels("stable", 1L).setTraffic(split).build());
+    registry.updateOverrides("m", o -> o.toBuilder().putPins(1L, true).putLabels("stable", 1L).setTraffic(split).build()).await();
 
-    registry.removeModel("m"); // the only worker stops...
+    registry.removeModel("m").await(); // the only worker stops...
     assertThat(registry.snapshot().model("m")).as("a model no worker serves is not routed").isEmpty();
     assertThat(registry.snapshot().pins("m")).isEqualTo(Map.of(1L, true));
 
@@ -46,7 +46,7 @@ class ModelOverridesTest {
 
   private void serve(long... versions) {
     for (long version : versions) {
-      registry.publish(ServableRecord.available(new ServableId("m", version), SignatureDefMap.getDefaultInstance()));
+      registry.publish(ServableRecord.available(new ServableId("m", version), SignatureDefMap.getDefaultInstance())).await();
     }
   }
 

@@ -36,7 +36,7 @@ class WorkerClientTest {
   @Test
   void aRequestRoutedToAWorkerTheRegistryJustDroppedIsServedElsewhereAtOnce(Vertx vertx, VertxTestContext test) {
     LocalModelRegistry registry = new LocalModelRegistry();
-    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance()));
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
     ServableRecord current = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     ServableRecord stale = new ServableRecord(SERVABLE, State.AVAILABLE, StatusCode.OK, "",
         SignatureDefMap.getDefaultInstance(), List.of("departed"), java.util.Map.of());

@@ -19,10 +19,10 @@ class ServableResolverTest {
 
   @BeforeEach
   void models() {
-    registry.publish(ServableRecord.available(new ServableId("m", 1), SignatureDefMap.getDefaultInstance()));
-    registry.publish(ServableRecord.available(new ServableId("m", 2), SignatureDefMap.getDefaultInstance()));
-    registry.publish(ServableRecord.of(new ServableId("m", 3), State.LOADING));
-    registry.setLabels("m", Map.of("stable", 1L, "next", 3L));
+    registry.publish(ServableRecord.available(new ServableId("m", 1), SignatureDefMap.getDefaultInstance())).await();
+    registry.publish(ServableRecord.available(new ServableId("m", 2), SignatureDefMap.getDefaultInstance())).await();
+    registry.publish(ServableRecord.of(new ServableId("m", 3), State.LOADING)).await();
+    registry.setLabels("m", Map.of("stable", 1L, "next", 3L)).await();
   }
 
   @Test

@@ -15,8 +15,9 @@ import org.tensorflow.proto.TensorProto;
  * The batch queue of one servable. Requests join the open batch of their key (signature,
  * outputs, input dtypes and inner shapes), so a batch never mixes servables or signatures. A
  * batch may run once it is full or its oldest request has waited the batch timeout; until an
- * execution slot is free it keeps taking requests, so batches grow under load. All state is
- * guarded by the scheduler's lock.
+ * execution slot is free it keeps taking requests, so batches grow under load. Its state is
+ * the scheduler's to guard: every method but {@link #submit} and {@link #close} runs under the
+ * scheduler's lock.
  */
 public final class BatchQueue {
 
@@ -51,50 +52,40 @@ public final class BatchQueue {
       return CompletableFuture.failedFuture(ServingException.invalidArgument("Task size " + rows
           + " is larger than maximum batch size " + config.maxBatchSize()));
     }
-    BatchTask task = new BatchTask(run, rows, deadlineNanos, System.nanoTime());
-    String key = key(run);
-    scheduler.lock.lock();
-    try {
-      if (closed) {
-        throw ServingException.unavailable("Servable " + servable + " is unloading");
-      }
-      Batch open = openBatch(key, rows);
-      boolean opened = open == null;
-      if (opened) {
-        if (batches.size() >= config.maxEnqueuedBatches()) {
-          metrics.rejected.increment();
-          throw ServingException.unavailable("The batch scheduling queue to which this task was submitted is full");
-        }
-        open = new Batch(key, task.enqueuedNanos);
-        batches.addLast(open);
-      }
-      open.add(task);
-      queuedTasks++;
-      // Wake a batch thread only when there is something new for it: a batch to time (the new
-      // batch's deadline) or a full batch to run. Waking it for every request costs two context
-      // switches each and finds nothing to do.
-      if (opened || open.rows >= config.maxBatchSize() || config.batchTimeoutMicros() == 0) {
-        scheduler.workArrived();
-      }
-    } catch (ServingException e) {
-      return CompletableFuture.failedFuture(e);
-    } finally {
-      scheduler.lock.unlock();
-    }
-    return task.result;
+    return scheduler.submit(this, new BatchTask(run, rows, deadlineNanos, System.nanoTime()), key(run));
   }
 
   /** Stops taking requests; completes once those already queued or running have finished. */
   public CompletableFuture<Void> close() {
-    scheduler.lock.lock();
-    try {
-      closed = true;
-      scheduler.workArrived();
-      scheduler.removeIfDrained(this);
-    } finally {
-      scheduler.lock.unlock();
+    return scheduler.close(this);
+  }
+
+  /**
+   * Adds a task to the open batch of its key, or to a new one; whether a batch thread should
+   * look again. Only then: a batch to time (a new batch's deadline) or a full batch to run.
+   * Waking a thread for every request costs two context switches each and finds nothing to do.
+   */
+  boolean add(BatchTask task, String key) {
+    if (closed) {
+      throw ServingException.unavailable("Servable " + servable + " is unloading");
     }
-    return drained;
+    Batch open = openBatch(key, task.rows);
+    boolean opened = open == null;
+    if (opened) {
+      if (batches.size() >= config.maxEnqueuedBatches()) {
+        metrics.rejected.increment();
+        throw ServingException.unavailable("The batch scheduling queue to which this task was submitted is full");
+      }
+      open = new Batch(key, task.enqueuedNanos);
+      batches.addLast(open);
+    }
+    open.add(task);
+    queuedTasks++;
+    return opened || open.rows >= config.maxBatchSize() || config.batchTimeoutMicros() == 0;
+  }
+
+  void markClosed() {
+    closed = true;
   }
 
   int queuedTasks() {

@@ -8,7 +8,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
@@ -19,18 +21,22 @@ import org.tensorflow.proto.TensorProto;
  * threads serves the batch queues of every servable, taking runnable batches from the queues
  * in turn. These threads are the worker's TensorFlow threads when batching is on.
  */
-public final class BatchScheduler implements AutoCloseable {
+public final class BatchScheduler {
 
-  final ReentrantLock lock = new ReentrantLock();
+  /** Guards every queue's state as well as the scheduler's: a batch thread looks at all queues at once. */
+  private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final List<BatchQueue> queues = new ArrayList<>();
   private final List<Thread> threads = new ArrayList<>();
   private final MeterRegistry meters;
+  private final AtomicInteger running;
+  private final CompletableFuture<Void> stopped = new CompletableFuture<>();
   private int nextQueue;
   private boolean shutdown;
 
   public BatchScheduler(int threadCount, MeterRegistry meters) {
     this.meters = meters;
+    this.running = new AtomicInteger(threadCount);
     for (int i = 0; i < threadCount; i++) {
       Thread thread = new Thread(this::loop, "infergate-batch-" + i);
       thread.setDaemon(true);
@@ -53,13 +59,36 @@ public final class BatchScheduler implements AutoCloseable {
     }
   }
 
-  /** Caller holds the lock. */
-  void workArrived() {
-    work.signal();
+  /** Queues a task of {@code queue} under the lock, waking a batch thread when there is something new for it. */
+  CompletableFuture<Map<String, TensorProto>> submit(BatchQueue queue, BatchTask task, String key) {
+    lock.lock();
+    try {
+      if (queue.add(task, key)) {
+        work.signal();
+      }
+    } catch (ServingException e) {
+      return CompletableFuture.failedFuture(e);
+    } finally {
+      lock.unlock();
+    }
+    return task.result;
+  }
+
+  /** Stops a queue taking requests; completes once those queued or running have finished. */
+  CompletableFuture<Void> close(BatchQueue queue) {
+    lock.lock();
+    try {
+      queue.markClosed();
+      work.signal();
+      removeIfDrained(queue);
+    } finally {
+      lock.unlock();
+    }
+    return queue.drained;
   }
 
   /** Caller holds the lock. */
-  void removeIfDrained(BatchQueue queue) {
+  private void removeIfDrained(BatchQueue queue) {
     if (queue.isDrained()) {
       queues.remove(queue);
       queue.metrics.remove();
@@ -67,8 +96,8 @@ public final class BatchScheduler implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() {
+  /** Stops the batch threads once each finished its batch; completes when the last has stopped. Never blocks. */
+  public CompletableFuture<Void> close() {
     lock.lock();
     try {
       shutdown = true;
@@ -76,17 +105,20 @@ public final class BatchScheduler implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-    for (Thread thread : threads) {
-      try {
-        thread.join(TimeUnit.SECONDS.toMillis(30));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+    return stopped;
+  }
+
+  private void loop() {
+    try {
+      runBatches();
+    } finally {
+      if (running.decrementAndGet() == 0) {
+        stopped.complete(null);
       }
     }
   }
 
-  private void loop() {
+  private void runBatches() {
     while (true) {
       BatchQueue queue;
       Batch batch;

@@ -60,9 +60,9 @@ class BatchSchedulerTest {
   }
 
   @AfterEach
-  void stop() {
+  void stop() throws Exception {
     if (scheduler != null) {
-      scheduler.close();
+      scheduler.close().get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 
