@@ -75,8 +75,8 @@ public final class TfServingRestApi {
   /** Classify and regress: tf.Examples in, one result per example back. */
   private <Q, R> Future<Reply> examples(RoutingContext ctx, long deadline, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
-    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
     Target target = new Target(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
+    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
     return services.pipeline().<R>dispatch(target,
             servable -> request.apply(InferencePipeline.spec(servable, body.signatureName()), body.input()), deadline)
         .map(served -> Reply.ok(write.apply(served.response()), served.servable()));

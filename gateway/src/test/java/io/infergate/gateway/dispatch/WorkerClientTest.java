@@ -45,9 +45,7 @@ class WorkerClientTest {
     vertx.eventBus().consumer(Addresses.servable(SERVABLE, "departed"), message -> reachedDeparted.incrementAndGet());
     vertx.eventBus().<String>consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER),
         message -> message.reply("served by " + LocalModelRegistry.LOCAL_WORKER));
-    Admission.Limits limits = new Admission.Limits(16, 16, 16, 1 << 20);
-    WorkerClient client = new WorkerClient(vertx, registry, new LocalServables(), new ExpiryWatch(vertx),
-        new TensorLimits(1 << 20), new Admission(limits, new SimpleMeterRegistry()));
+    WorkerClient client = client(vertx, registry);
     long sent = System.nanoTime();
     client.<String>request(stale, () -> current, "request", sent + TimeUnit.SECONDS.toNanos(30))
         .onComplete(test.succeeding(served -> test.verify(() -> {
@@ -57,5 +55,52 @@ class WorkerClientTest {
               .isLessThan(5_000);
           test.completeNow();
         })));
+  }
+
+  /** A worker that takes a request and never answers: the request fails with DEADLINE_EXCEEDED at its deadline. */
+  @Test
+  void aRequestAWorkerNeverAnswersFailsAtItsDeadline(Vertx vertx, VertxTestContext test) {
+    LocalModelRegistry registry = new LocalModelRegistry();
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
+    ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
+    vertx.eventBus().consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), message -> { });
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+    client(vertx, registry).<String>request(servable, () -> servable, "request", deadline)
+        .onComplete(test.failing(failure -> test.verify(() -> {
+          assertThat(io.infergate.common.status.ServingException.of(failure).code())
+              .isEqualTo(StatusCode.DEADLINE_EXCEEDED);
+          assertThat(System.nanoTime()).as("not before the deadline").isGreaterThanOrEqualTo(deadline);
+          test.completeNow();
+        })));
+  }
+
+  /** A worker with no handler for the servable (a version being swapped): routed afresh and sent once more. */
+  @Test
+  void aRequestNoHandlerTookIsRoutedAfreshOnce(Vertx vertx, VertxTestContext test) {
+    LocalModelRegistry registry = new LocalModelRegistry();
+    ServableId next = new ServableId("m", 2);
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
+    registry.publish(ServableRecord.available(next, SignatureDefMap.getDefaultInstance())).await();
+    ServableRecord gone = registry.snapshot().model("m").orElseThrow().versions().get(1L);
+    ServableRecord serving = registry.snapshot().model("m").orElseThrow().versions().get(2L);
+    vertx.eventBus().<String>consumer(Addresses.servable(next, LocalModelRegistry.LOCAL_WORKER),
+        message -> message.reply("served by 2"));
+    AtomicInteger routes = new AtomicInteger();
+    client(vertx, registry).<String>request(gone, () -> {
+          routes.incrementAndGet();
+          return serving;
+        }, "request", System.nanoTime() + TimeUnit.SECONDS.toNanos(30))
+        .onComplete(test.succeeding(served -> test.verify(() -> {
+          assertThat(served.response()).isEqualTo("served by 2");
+          assertThat(served.servable()).isEqualTo(next);
+          assertThat(routes.get()).isEqualTo(1);
+          test.completeNow();
+        })));
+  }
+
+  private static WorkerClient client(Vertx vertx, LocalModelRegistry registry) {
+    Admission.Limits limits = new Admission.Limits(16, 16, 16, 1 << 20);
+    return new WorkerClient(vertx, registry, new LocalServables(), new ExpiryWatch(vertx),
+        new TensorLimits(1 << 20), new Admission(limits, new SimpleMeterRegistry()));
   }
 }

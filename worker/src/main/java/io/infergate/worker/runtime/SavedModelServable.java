@@ -78,7 +78,12 @@ public final class SavedModelServable implements AutoCloseable {
   private static SavedModelServable loadWithoutBrokenSignatures(ServableId id, Path directory, SessionOptions options,
                                                                 RuntimeException failure) {
     MetaGraphDef metaGraph = SavedModelSignatures.metaGraph(directory, options.tags());
-    Map<String, String> broken = metaGraph == null ? Map.of() : SavedModelSignatures.broken(metaGraph);
+    Map<String, String> broken;
+    try {
+      broken = metaGraph == null ? Map.of() : SavedModelSignatures.broken(metaGraph);
+    } catch (RuntimeException unreadableGraph) {
+      broken = Map.of();
+    }
     if (broken.isEmpty()) {
       throw loadFailure(directory, failure);
     }

@@ -1,7 +1,6 @@
 package io.infergate.worker.runtime;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,7 +43,7 @@ final class SavedModelSignatures {
     return broken;
   }
 
-  /** The meta graph of {@code directory}'s saved_model.pb that carries every tag, or null (another format, no match). */
+  /** The meta graph of {@code directory}'s saved_model.pb that carries every tag, or null (unreadable, another format, no match). */
   static MetaGraphDef metaGraph(Path directory, List<String> tags) {
     Path file = directory.resolve(SAVED_MODEL);
     if (!Files.isRegularFile(file)) {
@@ -55,7 +54,7 @@ final class SavedModelSignatures {
       return model.getMetaGraphsList().stream()
           .filter(graph -> graph.getMetaInfoDef().getTagsList().containsAll(tags)).findFirst().orElse(null);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + file, e);
+      return null; // the loader's own error says what is wrong with it
     }
   }
 
