@@ -14,10 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,7 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
  * each gets an answer (200, or 503/504 where a worker is lost), none after its deadline, and
  * the cluster serves everything again on its own. Needs root (CI runs as root); skipped elsewhere.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NetworkFaultTest {
 
   /** The gateways' deadline; an answer later than this (plus scheduling slack) is a failure. */
@@ -94,7 +90,6 @@ class NetworkFaultTest {
 
   /** A worker's machine drops off the network mid-traffic, then comes back. */
   @Test
-  @Order(1)
   void aWorkerCutOffIsRoutedAroundAndRejoins() throws Exception {
     List<SteadyLoad.Outcome> outcomes;
     long cutAt;
@@ -122,7 +117,6 @@ class NetworkFaultTest {
 
   /** The cluster splits into {gw1, w1} and {gw2, w2}; each half serves on, and they merge when it heals. */
   @Test
-  @Order(2)
   void aClusterSplitInTwoServesOnBothSidesAndHeals() throws Exception {
     List<String> left = List.of("gw1", "w1");
     List<String> right = List.of("gw2", "w2");
@@ -159,7 +153,6 @@ class NetworkFaultTest {
 
   /** A worker stops answering without dying (SIGSTOP): waited out to the deadline, then dropped; back after SIGCONT. */
   @Test
-  @Order(3)
   void aHungWorkerCostsAtMostTheDeadlineAndIsDropped() throws Exception {
     List<SteadyLoad.Outcome> outcomes;
     long hungAt;
@@ -191,7 +184,6 @@ class NetworkFaultTest {
    * of seconds of Redis being back.
    */
   @Test
-  @Order(4)
   void aRedisCutOffFailsFastAndServiceResumesAsSoonAsItIsBack() throws Exception {
     String redis = lab.address("redis");
     lab.run("redis", LOGS.resolve("redis.log"), List.of("redis-server", "--bind", redis, "--port", "6379",
