@@ -93,7 +93,7 @@ final class OpenInferenceGrpc {
     PredictRequest predict = OipTensors.toPredict(request);
     Target target = new Target(request.getModelName(), selector(request.getModelVersion()), metadata);
     return services.pipeline().predict(target, predict.getModelSpec().getSignatureName(),
-            new TensorInputs(predict.getInputsMap(), predict.getOutputFilterList()), deadline)
+            new TensorInputs(predict), deadline)
         .map(served -> new UnaryCalls.Answer<>(OipTensors.toInfer(served.response(), request.getId()), served.servable()));
   }
 

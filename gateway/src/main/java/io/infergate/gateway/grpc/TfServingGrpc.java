@@ -91,7 +91,7 @@ final class TfServingGrpc {
                                                             UnaryOperator<String> metadata) {
     ModelSpec spec = request.getModelSpec();
     return services.pipeline().predict(target(spec, metadata), spec.getSignatureName(),
-            new TensorInputs(request.getInputsMap(), request.getOutputFilterList()), deadline)
+            new TensorInputs(request), deadline)
         .map(served -> new UnaryCalls.Answer<>(served.response(), served.servable()));
   }
 

@@ -53,9 +53,7 @@ public final class InferencePipeline {
                                                  long deadlineNanos) {
     ServableRecord servable = route(target);
     return withFeatures(target.model(), inputs, deadlineNanos).compose(fetched -> {
-      Map<String, TensorProto> own = inputs.tensors(() -> Signatures.find(servable.signatures(), signatureName));
-      PredictRequest request = PredictRequest.newBuilder().setModelSpec(spec(servable.id(), signatureName))
-          .putAllInputs(own).putAllInputs(fetched).addAllOutputFilter(inputs.outputFilter()).build();
+      PredictRequest request = request(servable, signatureName, inputs, fetched);
       if (target.selector() instanceof VersionSelector.Latest) {
         shadowing.copy(target.model(), request, deadlineNanos);
       }
@@ -76,6 +74,21 @@ public final class InferencePipeline {
   /** Stops following the registry, when the gateway verticle stops. */
   public void close() {
     workers.close();
+  }
+
+  /**
+   * What goes to the worker. A decoded request that needs nothing added travels as it is (the
+   * worker reads only the signature name from its spec), sparing a copy per request.
+   */
+  private static PredictRequest request(ServableRecord servable, String signatureName, PredictInputs inputs,
+                                        Map<String, TensorProto> fetched) {
+    PredictRequest unchanged = inputs.unchanged();
+    if (fetched.isEmpty() && unchanged != null && unchanged.getModelSpec().getSignatureName().equals(signatureName)) {
+      return unchanged;
+    }
+    Map<String, TensorProto> own = inputs.tensors(() -> Signatures.find(servable.signatures(), signatureName));
+    return PredictRequest.newBuilder().setModelSpec(spec(servable.id(), signatureName))
+        .putAllInputs(own).putAllInputs(fetched).addAllOutputFilter(inputs.outputFilter()).build();
   }
 
   /** The spec a worker reads: the routed version and the signature to run. */

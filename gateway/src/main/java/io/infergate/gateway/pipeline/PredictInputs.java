@@ -1,5 +1,6 @@
 package io.infergate.gateway.pipeline;
 
+import io.infergate.proto.serving.PredictRequest;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -28,5 +29,10 @@ public interface PredictInputs {
   /** The outputs the client asked for; empty for all of the signature's. */
   default List<String> outputFilter() {
     return List.of();
+  }
+
+  /** The request as it was decoded, while nothing was taken out of it; null when there is none. */
+  default PredictRequest unchanged() {
+    return null;
   }
 }

@@ -2,6 +2,7 @@ package io.infergate.gateway.pipeline;
 
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.features.EntityIds;
+import io.infergate.proto.serving.PredictRequest;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,14 +14,14 @@ import org.tensorflow.proto.TensorProto;
 /** Inputs that arrive as tensors: the gRPC APIs, and Open Inference JSON, whose tensors declare their types. */
 public final class TensorInputs implements PredictInputs {
 
+  private final PredictRequest decoded;
   /** The decoded message's own map until an entity id field is taken out (most requests never do). */
   private Map<String, TensorProto> tensors;
   private boolean copied;
-  private final List<String> outputFilter;
 
-  public TensorInputs(Map<String, TensorProto> tensors, List<String> outputFilter) {
-    this.tensors = tensors;
-    this.outputFilter = outputFilter;
+  public TensorInputs(PredictRequest decoded) {
+    this.decoded = decoded;
+    this.tensors = decoded.getInputsMap();
   }
 
   @Override
@@ -48,6 +49,11 @@ public final class TensorInputs implements PredictInputs {
 
   @Override
   public List<String> outputFilter() {
-    return outputFilter;
+    return decoded.getOutputFilterList();
+  }
+
+  @Override
+  public PredictRequest unchanged() {
+    return copied ? null : decoded;
   }
 }

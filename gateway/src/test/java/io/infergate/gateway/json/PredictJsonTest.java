@@ -3,6 +3,7 @@ package io.infergate.gateway.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.google.protobuf.ByteString;
 import io.infergate.common.status.ServingException;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
@@ -67,6 +68,14 @@ class PredictJsonTest {
   })
   void rejectsMalformedTensors(String json, String message) {
     assertThatThrownBy(() -> decode(json, ONE_FLOAT)).isInstanceOf(ServingException.class).hasMessageContaining(message);
+  }
+
+  @Test
+  void readsBinaryValuesGivenAsBase64() {
+    PredictRequest request = decode("{\"instances\": [{\"b64\": \"aGk=\"}, \"plain\"]}",
+        signature("x", DataType.DT_STRING));
+    TensorProto x = request.getInputsOrThrow("x");
+    assertThat(x.getStringValList()).extracting(ByteString::toStringUtf8).containsExactly("hi", "plain");
   }
 
   @Test
