@@ -78,8 +78,11 @@ class RequestFuzzTest {
     if (body == null) {
       return false;
     }
-    PredictRequest request = expected(() -> PredictRequest.newBuilder().setModelSpec(model.spec()).putAllInputs(
-        body.tensors(() -> Signatures.find(model.servable().signatures(), body.signatureName()))).build());
+    PredictRequest request = expected(() -> {
+      PredictRequest.Builder built = PredictRequest.newBuilder().setModelSpec(model.spec());
+      body.putInto(built, () -> Signatures.find(model.servable().signatures(), body.signatureName()));
+      return built.build();
+    });
     PredictResponse response = request == null ? null : predict(model, request);
     return response != null && expected(() -> PredictJson.write(response, body.rowFormat())) != null;
   }

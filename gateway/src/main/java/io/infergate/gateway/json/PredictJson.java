@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.infergate.common.status.ServingException;
 import io.infergate.gateway.pipeline.PredictInputs;
+import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -57,12 +58,11 @@ public final class PredictJson {
 
     /** Each input takes the dtype the signature declares for it. */
     @Override
-    public Map<String, TensorProto> tensors(Supplier<SignatureDef> signatures) {
+    public void putInto(PredictRequest.Builder request, Supplier<SignatureDef> signatures) {
       Map<String, TensorInfo> declared = signatures.get().getInputsMap();
       if (rowFormat) {
         checkSameInstanceCount();
       }
-      Map<String, TensorProto> built = new LinkedHashMap<>();
       for (JsonTensorBuilder tensor : tensors.values()) {
         String name = tensor.name();
         if (UNNAMED.equals(name)) {
@@ -77,9 +77,8 @@ public final class PredictJson {
           throw ServingException.invalidArgument("input tensor alias not found in signature: " + name
               + ". Inputs expected to be in the set " + declared.keySet() + ".");
         }
-        built.put(name, tensor.build(info.getDtype()));
+        request.putInputs(name, tensor.build(info.getDtype()));
       }
-      return built;
     }
 
     private void checkSameInstanceCount() {

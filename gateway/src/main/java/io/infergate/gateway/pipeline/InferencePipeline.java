@@ -86,9 +86,9 @@ public final class InferencePipeline {
     if (fetched.isEmpty() && unchanged != null && unchanged.getModelSpec().getSignatureName().equals(signatureName)) {
       return unchanged;
     }
-    Map<String, TensorProto> own = inputs.tensors(() -> Signatures.find(servable.signatures(), signatureName));
-    return PredictRequest.newBuilder().setModelSpec(spec(servable.id(), signatureName))
-        .putAllInputs(own).putAllInputs(fetched).addAllOutputFilter(inputs.outputFilter()).build();
+    PredictRequest.Builder request = PredictRequest.newBuilder().setModelSpec(spec(servable.id(), signatureName));
+    inputs.putInto(request, () -> Signatures.find(servable.signatures(), signatureName));
+    return request.putAllInputs(fetched).addAllOutputFilter(inputs.outputFilter()).build();
   }
 
   /** The spec a worker reads: the routed version and the signature to run. */

@@ -2,11 +2,9 @@ package io.infergate.gateway.pipeline;
 
 import io.infergate.proto.serving.PredictRequest;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorProto;
 
 /**
  * A predict request's inputs as a protocol decoded them, before the servable is known: JSON
@@ -21,10 +19,11 @@ public interface PredictInputs {
   List<String> takeEntityIds(String field);
 
   /**
-   * The remaining inputs as tensors, typed for the chosen version's signature where they need it
-   * (looked up only then: a worker checks typed tensors against the signature itself).
+   * Puts the remaining inputs into the request as tensors, typed for the chosen version's
+   * signature where they need it (looked up only then: a worker checks typed tensors against the
+   * signature itself).
    */
-  Map<String, TensorProto> tensors(Supplier<SignatureDef> signature);
+  void putInto(PredictRequest.Builder request, Supplier<SignatureDef> signature);
 
   /** The outputs the client asked for; empty for all of the signature's. */
   default List<String> outputFilter() {

@@ -43,8 +43,8 @@ public final class TensorInputs implements PredictInputs {
   }
 
   @Override
-  public Map<String, TensorProto> tensors(Supplier<SignatureDef> signature) {
-    return tensors;
+  public void putInto(PredictRequest.Builder request, Supplier<SignatureDef> signature) {
+    request.putAllInputs(tensors);
   }
 
   @Override

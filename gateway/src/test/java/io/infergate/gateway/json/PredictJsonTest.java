@@ -115,8 +115,9 @@ class PredictJsonTest {
   }
 
   static PredictRequest decode(String json, SignatureDef signature) {
-    return PredictRequest.newBuilder()
-        .putAllInputs(PredictJson.parse(json.getBytes(StandardCharsets.UTF_8)).tensors(() -> signature)).build();
+    PredictRequest.Builder request = PredictRequest.newBuilder();
+    PredictJson.parse(json.getBytes(StandardCharsets.UTF_8)).putInto(request, () -> signature);
+    return request.build();
   }
 
   static SignatureDef signature(String input, DataType dtype) {
