@@ -8,12 +8,15 @@
 #   between them, point by point, for ROUNDS rounds: each round's ratio compares runs made seconds
 #   apart, and the median over rounds damps the noise of a shared small machine.
 #   Then an open-loop run at 80 % of Infergate's median peak (h2load --rps; --h1 for REST) for its P99.
+#   With BASELINE_BUILD (another checkout, built) the yardstick is that build's Infergate, run with
+#   the same flags and model: an A/B of two builds with the rounds alternating between them.
 # Writes loadtest/results/peak-<stamp>-raw.csv (every point), peak-<stamp>.csv (median per level)
 # and its .png, and prints each round's ratio and the median.
 # Env: ROUNDS (5), DURATION (s per point, 10), WARMUP (s, 90, unreported: the JIT settles after 60-90 s under load
 #      on 2 cores), PROTOCOLS ("rest grpc"),
 #      REST_LEVELS (wrk connections), GRPC_LEVELS (h2load streams per connection, 4 connections),
-#      BATCHING (batching parameters file, loadtest/peak-batching.config), INFERGATE_FLAGS (more serve flags). Needs wrk and h2load (Debian: wrk, nghttp2-client).
+#      BATCHING (batching parameters file, loadtest/peak-batching.config), INFERGATE_FLAGS (more serve flags),
+#      BASELINE_BUILD (a checkout whose bin/infergate replaces the bare Vert.x yardstick). Needs wrk and h2load (Debian: wrk, nghttp2-client).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 for tool in wrk h2load; do
@@ -82,24 +85,39 @@ median() {
   sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'
 }
 
-start_java() {
-  java -XX:+UseParallelGC -cp "$cp" "$@" > "$work/baseline.log" 2>&1 &
-  baseline=$!
-  sleep 2
+serve_flags=(--enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" ${INFERGATE_FLAGS:-})
+baseline_name="${BASELINE_BUILD:+the build in $BASELINE_BUILD}"
+baseline_name="${baseline_name:-bare Vert.x}"
+
+# start_baseline PROTOCOL PORT: the yardstick for PROTOCOL on PORT, in the background as $baseline.
+start_baseline() {
+  if [[ -n ${BASELINE_BUILD:-} ]]; then
+    local ports=(--rest_api_port="$2" --port=0)
+    [[ $1 == grpc ]] && ports=(--rest_api_port=$(( $2 + 2 )) --port="$2")
+    INFERGATE_LOG_LEVEL=WARN "$BASELINE_BUILD/bin/infergate" serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+      "${ports[@]}" "${serve_flags[@]}" > "$work/baseline.log" 2>&1 &
+    baseline=$!
+    wait_ready "${ports[0]#*=}"
+  else
+    local main=io.infergate.loadtest.BaselineServer
+    [[ $1 == grpc ]] && main=io.infergate.loadtest.BaselineGrpcServer
+    java -XX:+UseParallelGC -cp "$cp" "$main" "$2" > "$work/baseline.log" 2>&1 &
+    baseline=$!
+    sleep 2
+  fi
 }
 
 for protocol in ${PROTOCOLS:-rest grpc}; do
   if [[ $protocol == rest ]]; then
-    start_java io.infergate.loadtest.BaselineServer 8601
-    start_infergate peak 8701 --port=0 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/peak-batching.config}" \
-      ${INFERGATE_FLAGS:-}
+    start_baseline rest 8601
+    start_infergate peak 8701 --port=0 "${serve_flags[@]}"
     trap 'kill $server $baseline 2>/dev/null || true' EXIT
     url=http://127.0.0.1:8701/v1/models/ctr:predict
-    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/ > /dev/null
+    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/v1/models/ctr:predict > /dev/null
     wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
     for round in $(seq 1 "$rounds"); do
       for level in $rest_levels; do
-        wrk_point baseline-rest http://127.0.0.1:8601/ "$level"
+        wrk_point baseline-rest http://127.0.0.1:8601/v1/models/ctr:predict "$level"
         wrk_point infergate-rest "$url" "$level"
       done
     done
@@ -110,9 +128,8 @@ for protocol in ${PROTOCOLS:-rest grpc}; do
     h2load_point infergate-rest-80pct "$rate" --h1 -c 256 --rps $(( rate / 256 )) -d "$work/rest-body.json" \
       -H content-type:application/json "$url"
   else
-    start_java io.infergate.loadtest.BaselineGrpcServer 8600
-    start_infergate peak 8701 --port=8700 --enable_batching --batching_parameters_file="${BATCHING:-loadtest/peak-batching.config}" \
-      ${INFERGATE_FLAGS:-}
+    start_baseline grpc 8600
+    start_infergate peak 8701 --port=8700 "${serve_flags[@]}"
     trap 'kill $server $baseline 2>/dev/null || true' EXIT
     h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
     h2load $(grpc_args 8700) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
@@ -147,12 +164,12 @@ java -cp "$cp" io.infergate.loadtest.PeakPlot "$medians" "${medians%.csv}.png"
 echo
 for protocol in ${PROTOCOLS:-rest grpc}; do
   p99=$(awk -F, -v t="infergate-$protocol-80pct" '$1 == t {print $5}' "$csv")
-  join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") | awk -v p="$protocol" '{
-    printf "%s round %d: Infergate %d req/s, bare Vert.x %d req/s: %.0f%%\n", p, $1, $3, $2, 100 * $3 / $2 }'
+  join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") | awk -v p="$protocol" -v b="$baseline_name" '{
+    printf "%s round %d: Infergate %d req/s, %s %d req/s: %.0f%%\n", p, $1, $3, b, $2, 100 * $3 / $2 }'
   ratio=$(join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") |
     awk '{print 100 * $3 / $2}' | median)
-  printf "%s: median share %.0f%% of the bare Vert.x endpoint; P99 at 80%% of Infergate's median peak: %s ms\n" \
-    "$protocol" "$ratio" "$p99"
+  printf "%s: median share %.0f%% of %s; P99 at 80%% of Infergate's median peak: %s ms\n" \
+    "$protocol" "$ratio" "$baseline_name" "$p99"
 done
 echo "CSV: $csv (every point), $medians (medians)  plot: ${medians%.csv}.png"
 rm -rf "$work"
