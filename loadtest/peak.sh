@@ -1,22 +1,24 @@
 #!/usr/bin/env bash
 # Peak throughput of Infergate against the bare Vert.x endpoints, on the same machine in the same run.
-#   REST: wrk sweeps connection counts against loadtest's BaselineServer (a JSON POST endpoint)
-#         and Infergate's REST predict on the demo CTR model (batching on).
-#   gRPC: h2load sweeps concurrent HTTP/2 streams against BaselineGrpcServer (bare vertx-grpc
-#         unary Predict) and Infergate's PredictionService/Predict.
-#   Both servers run side by side (one idle while the other is measured) and the sweep alternates
-#   between them, point by point, for ROUNDS rounds: each round's ratio compares runs made seconds
+#   REST: wrk sweeps connection counts; gRPC: h2load sweeps concurrent HTTP/2 streams (4 connections).
+#   The targets (TARGETS) run side by side, all idle but the one measured, and the sweep alternates
+#   between them point by point for ROUNDS rounds: each round's ratios compare runs made seconds
 #   apart, and the median over rounds damps the noise of a shared small machine.
-#   Then an open-loop run at 80 % of Infergate's median peak (h2load --rps; --h1 for REST) for its P99.
-#   With BASELINE_BUILD (another checkout, built) the yardstick is that build's Infergate, run with
-#   the same flags and model: an A/B of two builds with the rounds alternating between them.
+#     bare     loadtest's BaselineServer (a JSON POST endpoint) and BaselineGrpcServer (bare
+#              vertx-grpc unary Predict): what answering at that rate costs at all
+#     serve    this build's single process on the demo CTR model (batching on)
+#     cluster  this build as users deploy it: a gateway process and a worker process (batching on)
+#              in a Hazelcast cluster on loopback, requests crossing the clustered event bus
+#     NAME:DIR the single process of another built checkout (an A/B of two builds)
+#   Then, for each Infergate target, an open-loop run at 80 % of its median peak (h2load --rps;
+#   --h1 for REST) for its P99.
 # Writes loadtest/results/peak-<stamp>-raw.csv (every point), peak-<stamp>.csv (median per level)
-# and its .png, and prints each round's ratio and the median.
-# Env: ROUNDS (5), DURATION (s per point, 10), WARMUP (s, 90, unreported: the JIT settles after 60-90 s under load
-#      on 2 cores), PROTOCOLS ("rest grpc"),
+# and its .png, and prints each round's ratio and the median for every pair of targets.
+# Env: TARGETS ("bare serve"), ROUNDS (5), DURATION (s per point, 10), WARMUP (s, 90, unreported:
+#      the JIT settles after 60-90 s under load on 2 cores), PROTOCOLS ("rest grpc"),
 #      REST_LEVELS (wrk connections), GRPC_LEVELS (h2load streams per connection, 4 connections),
-#      BATCHING (batching parameters file, loadtest/peak-batching.config), INFERGATE_FLAGS (more serve flags),
-#      BASELINE_BUILD (a checkout whose bin/infergate replaces the bare Vert.x yardstick). Needs wrk and h2load (Debian: wrk, nghttp2-client).
+#      BATCHING (batching parameters file, loadtest/peak-batching.config), INFERGATE_FLAGS (more
+#      flags for the process that runs the model). Needs wrk and h2load (Debian: wrk, nghttp2-client).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 for tool in wrk h2load; do
@@ -27,6 +29,7 @@ warmup="${WARMUP:-90}"
 rest_levels="${REST_LEVELS:-64 128 256}"
 grpc_levels="${GRPC_LEVELS:-16 64 128}"
 rounds="${ROUNDS:-5}"
+read -r -a targets <<< "${TARGETS:-bare serve}"
 round=0
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
@@ -39,6 +42,60 @@ wrk_post "$work/post.lua" "$body"
 printf '%s' "$body" > "$work/rest-body.json"
 java -cp "$cp" io.infergate.loadtest.GrpcRequestFile "$work/grpc-body.bin"
 echo "target,level,requests_per_s,p50_ms,p99_ms,errors,round" > "$csv"
+model_flags=(--enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" ${INFERGATE_FLAGS:-})
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
+
+name_of() { echo "${1%%:*}"; }
+# Target I listens for REST on rest_port I and for gRPC on grpc_port I.
+rest_port() { echo $((8610 + 10 * $1)); }
+grpc_port() { echo $((8611 + 10 * $1)); }
+rest_url() { echo "http://127.0.0.1:$(rest_port "$1")/v1/models/ctr:predict"; }
+grpc_args() {
+  echo "http://127.0.0.1:$(grpc_port "$1")/tensorflow.serving.PredictionService/Predict -d $work/grpc-body.bin \
+    -H content-type:application/grpc -H te:trailers"
+}
+
+# start_target I: starts target I in the background (its processes join pids) and waits until it answers.
+start_target() {
+  local target=${targets[$1]} rest grpc log="$work/$(name_of "${targets[$1]}").log"
+  rest=$(rest_port "$1")
+  grpc=$(grpc_port "$1")
+  case $target in
+    bare)
+      java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer "$rest" > "$log" 2>&1 &
+      pids+=($!)
+      java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineGrpcServer "$grpc" >> "$log" 2>&1 &
+      pids+=($!)
+      sleep 2
+      return ;;
+    cluster)
+      local members=(--cluster_members=127.0.0.1 "--cluster_name=peak-$stamp")
+      INFERGATE_LOG_LEVEL=WARN bin/infergate worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+        "${members[@]}" --monitoring_port=$((rest + 5)) "${model_flags[@]}" > "$log.worker" 2>&1 &
+      pids+=($!)
+      INFERGATE_LOG_LEVEL=WARN bin/infergate gateway "${members[@]}" --rest_api_port="$rest" --port="$grpc" > "$log" 2>&1 &
+      pids+=($!) ;;
+    *)
+      local home=$root
+      [[ $target == *:* ]] && home=${target#*:}
+      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+        --rest_api_port="$rest" --port="$grpc" "${model_flags[@]}" > "$log" 2>&1 &
+      pids+=($!) ;;
+  esac
+  for _ in $(seq 1 300); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$work/rest-body.json" "$(rest_url "$1")") == 200 ]] && return 0
+    sleep 0.2
+  done
+  echo "$target did not answer a prediction within 60 s; see $log" >&2
+  exit 1
+}
+
+stop_targets() {
+  kill "${pids[@]}" 2>/dev/null || true
+  wait "${pids[@]}" 2>/dev/null || true
+  pids=()
+}
 
 # to_ms VALUE: wrk's "1.25ms" / "830.00us" / "1.02s" in milliseconds.
 to_ms() {
@@ -71,9 +128,15 @@ h2load_point() {
   echo "$target,$level,$rps,$p50,$p99,$errors,$round" | tee -a "$csv"
 }
 
-grpc_args() {
-  echo "http://127.0.0.1:$1/tensorflow.serving.PredictionService/Predict -d $work/grpc-body.bin \
-    -H content-type:application/grpc -H te:trailers"
+# point PROTOCOL I LEVEL: one sweep point of target I.
+point() {
+  local protocol=$1 i=$2 level=$3 label
+  label="$(name_of "${targets[$i]}")-$protocol"
+  if [[ $protocol == rest ]]; then
+    wrk_point "$label" "$(rest_url "$i")" "$level"
+  else
+    h2load_point "$label" $(( level * 4 )) $(grpc_args "$i") -c 4 -m "$level"
+  fi
 }
 
 # round_peaks TARGET: the target's highest throughput in each round, one per line.
@@ -85,70 +148,49 @@ median() {
   sort -g | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'
 }
 
-serve_flags=(--enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" ${INFERGATE_FLAGS:-})
-baseline_name="${BASELINE_BUILD:+the build in $BASELINE_BUILD}"
-baseline_name="${baseline_name:-bare Vert.x}"
-
-# start_baseline PROTOCOL PORT: the yardstick for PROTOCOL on PORT, in the background as $baseline.
-start_baseline() {
-  if [[ -n ${BASELINE_BUILD:-} ]]; then
-    local ports=(--rest_api_port="$2" --port=0)
-    [[ $1 == grpc ]] && ports=(--rest_api_port=$(( $2 + 2 )) --port="$2")
-    INFERGATE_LOG_LEVEL=WARN "$BASELINE_BUILD/bin/infergate" serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
-      "${ports[@]}" "${serve_flags[@]}" > "$work/baseline.log" 2>&1 &
-    baseline=$!
-    wait_ready "${ports[0]#*=}"
-  else
-    local main=io.infergate.loadtest.BaselineServer
-    [[ $1 == grpc ]] && main=io.infergate.loadtest.BaselineGrpcServer
-    java -XX:+UseParallelGC -cp "$cp" "$main" "$2" > "$work/baseline.log" 2>&1 &
-    baseline=$!
-    sleep 2
-  fi
+# infergate_failures I: requests target I answered with a gRPC status other than OK (they travel
+# in trailers, which h2load does not read).
+infergate_failures() {
+  curl -s "http://127.0.0.1:$(rest_port "$1")/monitoring/prometheus/metrics" |
+    awk '/^infergate_request_latency_seconds_count/ && /entrypoint="GRPC"/ && !/status="OK"/ {s += $NF} END {print s + 0}'
 }
 
 for protocol in ${PROTOCOLS:-rest grpc}; do
-  if [[ $protocol == rest ]]; then
-    start_baseline rest 8601
-    start_infergate peak 8701 --port=0 "${serve_flags[@]}"
-    trap 'kill $server $baseline 2>/dev/null || true' EXIT
-    url=http://127.0.0.1:8701/v1/models/ctr:predict
-    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" http://127.0.0.1:8601/v1/models/ctr:predict > /dev/null
-    wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
-    for round in $(seq 1 "$rounds"); do
-      for level in $rest_levels; do
-        wrk_point baseline-rest http://127.0.0.1:8601/v1/models/ctr:predict "$level"
-        wrk_point infergate-rest "$url" "$level"
+  levels=$rest_levels
+  [[ $protocol == grpc ]] && levels=$grpc_levels
+  for i in "${!targets[@]}"; do
+    start_target "$i"
+  done
+  for i in "${!targets[@]}"; do
+    if [[ $protocol == rest ]]; then
+      wrk -t1 -c64 -d"${warmup}s" -s "$work/post.lua" "$(rest_url "$i")" > /dev/null
+    else
+      h2load $(grpc_args "$i") -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
+    fi
+  done
+  for round in $(seq 1 "$rounds"); do
+    for level in $levels; do
+      for i in "${!targets[@]}"; do
+        point "$protocol" "$i" "$level"
       done
     done
-    round=0
-    rate=$(round_peaks infergate-rest | awk '{print $2}' | median | awk '{printf "%d", $1 * 0.8}')
-    # HTTP/1.1 carries one request at a time per connection: enough connections that the rate,
-    # not the round trip, limits each one.
-    h2load_point infergate-rest-80pct "$rate" --h1 -c 256 --rps $(( rate / 256 )) -d "$work/rest-body.json" \
-      -H content-type:application/json "$url"
-  else
-    start_baseline grpc 8600
-    start_infergate peak 8701 --port=8700 "${serve_flags[@]}"
-    trap 'kill $server $baseline 2>/dev/null || true' EXIT
-    h2load $(grpc_args 8600) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
-    h2load $(grpc_args 8700) -c 4 -m 64 -D "$warmup" > /dev/null 2>&1
-    for round in $(seq 1 "$rounds"); do
-      for level in $grpc_levels; do
-        h2load_point baseline-grpc $(( level * 4 )) $(grpc_args 8600) -c 4 -m "$level"
-        h2load_point infergate-grpc $(( level * 4 )) $(grpc_args 8700) -c 4 -m "$level"
-      done
-    done
-    round=0
-    rate=$(round_peaks infergate-grpc | awk '{print $2}' | median | awk '{printf "%d", $1 * 0.8}')
-    h2load_point infergate-grpc-80pct "$rate" $(grpc_args 8700) -c 4 -m 64 --rps $(( rate / 4 ))
-    # gRPC errors travel in trailers, which h2load does not read: count them from Infergate's metrics.
-    failed=$(curl -s http://127.0.0.1:8701/monitoring/prometheus/metrics |
-      awk '/^infergate_request_latency_seconds_count/ && /entrypoint="GRPC"/ && !/status="OK"/ {s += $NF} END {print s + 0}')
-    echo "# infergate gRPC requests answered with a non-OK status during the run: $failed"
-  fi
-  stop_infergate
-  kill $baseline; wait $baseline 2>/dev/null || true
+  done
+  round=0
+  for i in "${!targets[@]}"; do
+    [[ ${targets[$i]} == bare ]] && continue
+    name=$(name_of "${targets[$i]}")
+    rate=$(round_peaks "$name-$protocol" | awk '{print $2}' | median | awk '{printf "%d", $1 * 0.8}')
+    if [[ $protocol == rest ]]; then
+      # HTTP/1.1 carries one request at a time per connection: enough connections that the rate,
+      # not the round trip, limits each one.
+      h2load_point "$name-rest-80pct" "$rate" --h1 -c 256 --rps $(( rate / 256 )) -d "$work/rest-body.json" \
+        -H content-type:application/json "$(rest_url "$i")"
+    else
+      h2load_point "$name-grpc-80pct" "$rate" $(grpc_args "$i") -c 4 -m 64 --rps $(( rate / 4 ))
+      echo "# $name: gRPC requests answered with a non-OK status during the run: $(infergate_failures "$i")"
+    fi
+  done
+  stop_targets
 done
 # The plotted CSV: per target and level, the median of the rounds.
 awk -F, 'NR > 1 {key = $1 "," $2; n[key]++; rps[key, n[key]] = $3; p50[key, n[key]] = $4; p99[key, n[key]] = $5;
@@ -163,13 +205,24 @@ awk -F, 'NR > 1 {key = $1 "," $2; n[key]++; rps[key, n[key]] = $3; p50[key, n[ke
 java -cp "$cp" io.infergate.loadtest.PeakPlot "$medians" "${medians%.csv}.png"
 echo
 for protocol in ${PROTOCOLS:-rest grpc}; do
-  p99=$(awk -F, -v t="infergate-$protocol-80pct" '$1 == t {print $5}' "$csv")
-  join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") | awk -v p="$protocol" -v b="$baseline_name" '{
-    printf "%s round %d: Infergate %d req/s, %s %d req/s: %.0f%%\n", p, $1, $3, b, $2, 100 * $3 / $2 }'
-  ratio=$(join <(round_peaks "baseline-$protocol") <(round_peaks "infergate-$protocol") |
-    awk '{print 100 * $3 / $2}' | median)
-  printf "%s: median share %.0f%% of %s; P99 at 80%% of Infergate's median peak: %s ms\n" \
-    "$protocol" "$ratio" "$baseline_name" "$p99"
+  for i in "${!targets[@]}"; do
+    a=$(name_of "${targets[$i]}")
+    for j in "${!targets[@]}"; do
+      (( j > i )) || continue
+      b=$(name_of "${targets[$j]}")
+      join <(round_peaks "$a-$protocol") <(round_peaks "$b-$protocol") | awk -v p="$protocol" -v a="$a" -v b="$b" '{
+        printf "%s round %d: %s %d req/s, %s %d req/s: %.0f%%\n", p, $1, b, $3, a, $2, 100 * $3 / $2 }'
+      ratio=$(join <(round_peaks "$a-$protocol") <(round_peaks "$b-$protocol") | awk '{print 100 * $3 / $2}' | median)
+      printf "%s: %s reaches a median %.0f%% of %s\n" "$protocol" "$b" "$ratio" "$a"
+    done
+  done
+  for i in "${!targets[@]}"; do
+    name=$(name_of "${targets[$i]}")
+    p99=$(awk -F, -v t="$name-$protocol-80pct" '$1 == t {print $5}' "$csv")
+    if [[ -n $p99 ]]; then
+      echo "$protocol: $name's P99 at 80% of its median peak: $p99 ms"
+    fi
+  done
 done
 echo "CSV: $csv (every point), $medians (medians)  plot: ${medians%.csv}.png"
 rm -rf "$work"

@@ -7,8 +7,12 @@
 #     (about 10 per second); each must get a 4xx.
 #   Every SWAP_EVERY seconds a new version of the model appears (a copy of the last) and the oldest
 #     is removed; at half time one worker is stopped (SIGTERM) and started again.
-# Writes loadtest/results/soak-<stamp>-samples.csv (every 10 s: RSS and heap per process) and
-# soak-<stamp>.txt (the summary), and prints the summary.
+# Heaps are fixed and pre-touched, so RSS growth is native memory; Native Memory Tracking's diff
+# from the end of the warm-up to the end says where the JVM's part of it went. Every 5 minutes a
+# full GC (jcmd GC.run) gives the live heap of the gateway and of the worker never restarted.
+# Writes loadtest/results/soak-<stamp>-samples.csv (every 10 s: RSS and heap in use per process,
+# the live heap every 5 minutes), soak-<stamp>-nmt.txt (the NMT diffs) and soak-<stamp>.txt (the
+# summary), and prints the summary.
 # Env: DURATION (s, 1800), SHARE (of the measured peak, 0.7), SWAP_EVERY (s, 300), WARMUP (s, 60),
 #      PEAK_SWEEP (open-loop rates tried for the peak, 10 s each).
 set -euo pipefail
@@ -23,6 +27,8 @@ stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
 samples="loadtest/results/soak-$stamp-samples.csv"
 summary="loadtest/results/soak-$stamp.txt"
+nmt="loadtest/results/soak-$stamp-nmt.txt"
+java_opts="-XX:+UseParallelGC -Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:NativeMemoryTracking=summary"
 work=$(mktemp -d)
 cp="loadtest/target/classes:loadtest/target/lib/*"
 repository="$work/models/ctr"
@@ -38,7 +44,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT
 
 start_worker() { # start_worker N: a worker on Hazelcast port 571N
-  INFERGATE_LOG_LEVEL=WARN INFERGATE_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx1g" bin/infergate worker \
+  INFERGATE_LOG_LEVEL=WARN INFERGATE_JAVA_OPTS="$java_opts" bin/infergate worker \
     "${cluster[@]}" --cluster_port="571$1" --model_name=ctr --model_base_path="$repository" --monitoring_port="871$1" \
     --file_system_poll_wait_seconds=2 > "$work/worker-$1.log" 2>&1 &
   eval "worker_$1=$!"
@@ -46,7 +52,7 @@ start_worker() { # start_worker N: a worker on Hazelcast port 571N
 }
 start_worker 2
 start_worker 3
-INFERGATE_LOG_LEVEL=WARN INFERGATE_JAVA_OPTS="-XX:+UseParallelGC -Xms256m -Xmx1g" bin/infergate gateway \
+INFERGATE_LOG_LEVEL=WARN INFERGATE_JAVA_OPTS="$java_opts" bin/infergate gateway \
   "${cluster[@]}" --cluster_port=5711 --rest_api_port=8701 --port=0 > "$work/gateway.log" 2>&1 &
 gateway=$!
 pids+=($gateway)
@@ -97,9 +103,18 @@ heap_mb() { # heap_mb URL: heap in use, from a Prometheus scrape
   curl -s "$1" | awk '/^jvm_memory_used_bytes\{area="heap"/ { sum += $NF } END { printf "%d", sum / 1048576 }'
 }
 
-echo "seconds,gateway_rss_mb,gateway_heap_mb,worker2_rss_mb,worker3_rss_mb,worker3_heap_mb,versions_swapped,worker_restarts" > "$samples"
+# live_heap_mb PID: the heap in use right after a full GC.
+live_heap_mb() {
+  jcmd "$1" GC.run > /dev/null 2>&1 || true
+  jcmd "$1" GC.heap_info 2> /dev/null | awk '/PSYoungGen|ParOldGen/ { for (i = 1; i < NF; i++) if ($i == "used") {
+      v = $(i + 1); sub(/K.*/, "", v); s += v } } END { printf "%d", s / 1024 }'
+}
+
+echo "seconds,gateway_rss_mb,gateway_heap_mb,worker2_rss_mb,worker3_rss_mb,worker3_heap_mb,versions_swapped,worker_restarts,gateway_live_heap_mb,worker3_live_heap_mb" > "$samples"
 started=$(date +%s)
 next_swap=$((started + swap_every))
+next_live=$((started + 120))
+baselined=0
 version=1
 restarted=0
 while kill -0 "$good" 2>/dev/null; do
@@ -116,10 +131,26 @@ while kill -0 "$good" 2>/dev/null; do
     start_worker 2
     restarted=1
   fi
-  echo "$((now - started)),$(rss_mb $gateway),$(heap_mb http://127.0.0.1:8701/metrics),$(rss_mb "$worker_2"),$(rss_mb "$worker_3"),$(heap_mb http://127.0.0.1:8713/metrics),$((version - 1)),$restarted" >> "$samples"
+  live=","
+  if (( now >= next_live )); then
+    live="$(live_heap_mb $gateway),$(live_heap_mb "$worker_3")"
+    next_live=$((now + 300))
+    if (( baselined == 0 )); then # the end of the warm-up: where native memory is measured from
+      jcmd $gateway VM.native_memory baseline > /dev/null
+      jcmd "$worker_3" VM.native_memory baseline > /dev/null
+      baselined=1
+    fi
+  fi
+  echo "$((now - started)),$(rss_mb $gateway),$(heap_mb http://127.0.0.1:8701/metrics),$(rss_mb "$worker_2"),$(rss_mb "$worker_3"),$(heap_mb http://127.0.0.1:8713/metrics),$((version - 1)),$restarted,$live" >> "$samples"
   sleep 10
 done
 wait "$good" || true
+{
+  echo "gateway: $(live_heap_mb $gateway) MB live heap at the end"
+  jcmd $gateway VM.native_memory summary.diff
+  echo "worker 3: $(live_heap_mb "$worker_3") MB live heap at the end"
+  jcmd "$worker_3" VM.native_memory summary.diff
+} > "$nmt" 2>&1
 sleep 2
 read -r bad_sent bad_unexpected < "$work/bad.result" || { bad_sent=0; bad_unexpected=0; }
 {
@@ -138,4 +169,9 @@ read -r bad_sent bad_unexpected < "$work/bad.result" || { bad_sent=0; bad_unexpe
       if ($5 > wmax) wmax = $5; if ($6 > hmax) hmax = $6 }
     END { printf "worker 3 (never restarted) RSS: %d MB at 2 min, %d MB at the end, %d MB at most; heap %d -> %d MB (max %d)\n",
           w0, w1, wmax, h0, h1, hmax }' "$samples"
+  awk -F, 'NR > 1 && $9 != "" { n++; if (n == 1) { g0 = $9; w0 = $10 } g1 = $9; w1 = $10 }
+    END { printf "live heap (after a full GC, every 5 min from 2 min on): gateway %d -> %d MB, worker 3 %d -> %d MB\n",
+          g0, g1, w0, w1 }' "$samples"
+  awk '/^Total:/ { printf "JVM native memory from the end of the warm-up to the end (NMT), %s: %s\n",
+      (++n == 1 ? "gateway" : "worker 3"), $0 }' "$nmt"
 } | tee "$summary"
