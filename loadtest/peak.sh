@@ -9,7 +9,8 @@
 #     serve    this build's single process on the demo CTR model (batching on)
 #     cluster  this build as users deploy it: a gateway process and a worker process (batching on)
 #              in a Hazelcast cluster on loopback, requests crossing the clustered event bus
-#     NAME:DIR the single process of another built checkout (an A/B of two builds)
+#     serve@DIR, cluster@DIR  the same from another built checkout (an A/B of two builds), named
+#              after the checkout's folder (serve-before for serve@../before)
 #   Then, for each Infergate target, an open-loop run at 80 % of its median peak (h2load --rps;
 #   --h1 for REST) for its P99.
 # Writes loadtest/results/peak-<stamp>-raw.csv (every point), peak-<stamp>.csv (median per level)
@@ -46,7 +47,10 @@ model_flags=(--enable_batching "--batching_parameters_file=${BATCHING:-loadtest/
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
-name_of() { echo "${1%%:*}"; }
+# name_of TARGET: its name in the CSV and the summary.
+name_of() {
+  if [[ $1 == *@* ]]; then echo "${1%%@*}-$(basename "${1#*@}")"; else echo "$1"; fi
+}
 # Target I listens for REST on rest_port I and for gRPC on grpc_port I.
 rest_port() { echo $((8610 + 10 * $1)); }
 grpc_port() { echo $((8611 + 10 * $1)); }
@@ -58,10 +62,11 @@ grpc_args() {
 
 # start_target I: starts target I in the background (its processes join pids) and waits until it answers.
 start_target() {
-  local target=${targets[$1]} rest grpc log="$work/$(name_of "${targets[$1]}").log"
+  local target=${targets[$1]} rest grpc log="$work/$(name_of "${targets[$1]}").log" home=$root
   rest=$(rest_port "$1")
   grpc=$(grpc_port "$1")
-  case $target in
+  [[ $target == *@* ]] && home=${target#*@}
+  case ${target%%@*} in
     bare)
       java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer "$rest" > "$log" 2>&1 &
       pids+=($!)
@@ -70,18 +75,20 @@ start_target() {
       sleep 2
       return ;;
     cluster)
-      local members=(--cluster_members=127.0.0.1 "--cluster_name=peak-$stamp")
-      INFERGATE_LOG_LEVEL=WARN bin/infergate worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+      local members=(--cluster_members=127.0.0.1 "--cluster_name=peak-$stamp-$1")
+      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
         "${members[@]}" --monitoring_port=$((rest + 5)) "${model_flags[@]}" > "$log.worker" 2>&1 &
       pids+=($!)
-      INFERGATE_LOG_LEVEL=WARN bin/infergate gateway "${members[@]}" --rest_api_port="$rest" --port="$grpc" > "$log" 2>&1 &
+      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" gateway "${members[@]}" --rest_api_port="$rest" --port="$grpc" \
+        > "$log" 2>&1 &
       pids+=($!) ;;
-    *)
-      local home=$root
-      [[ $target == *:* ]] && home=${target#*:}
+    serve)
       INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
         --rest_api_port="$rest" --port="$grpc" "${model_flags[@]}" > "$log" 2>&1 &
       pids+=($!) ;;
+    *)
+      echo "unknown target $target: bare, serve, cluster, serve@DIR or cluster@DIR" >&2
+      exit 2 ;;
   esac
   for _ in $(seq 1 300); do
     [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$work/rest-body.json" "$(rest_url "$1")") == 200 ]] && return 0

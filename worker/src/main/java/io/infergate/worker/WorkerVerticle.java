@@ -4,10 +4,14 @@ import com.google.protobuf.Message;
 import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
-import io.infergate.common.bus.Deadlines;
+import io.infergate.common.bus.Frames;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
+import io.infergate.proto.frames.FramedReply;
+import io.infergate.proto.frames.FramedRequest;
+import io.infergate.proto.frames.ReplyFrame;
+import io.infergate.proto.frames.RequestFrame;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.BatchingParameters;
 import io.infergate.proto.serving.ModelServerConfig;
@@ -33,6 +37,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.MessageConsumer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -203,19 +208,45 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
       this.queue = queue;
     }
 
-    /** A request that came over the event bus. */
+    /**
+     * A frame of requests that came over the event bus: each request runs as if it came alone
+     * (with batching, they meet in the batch queue), and the frame is answered when the last is.
+     */
     void handle(io.vertx.core.eventbus.Message<Object> message) {
       if (stopping) {
         BusFailures.stopping(message, servable.id().toString());
         return;
       }
-      serve(message.body(), Deadlines.deadlineNanos(message.headers(), System.nanoTime()), (response, failure) -> {
-        if (failure == null) {
-          message.reply(response);
-        } else {
-          BusFailures.reply(message, failure);
+      if (!(message.body() instanceof RequestFrame frame)) {
+        BusFailures.reply(message, ServingException.invalidArgument("A servable takes frames of requests only"));
+        return;
+      }
+      int count = frame.getRequestsCount();
+      FramedReply[] replies = new FramedReply[count];
+      // Each answer is written before the count goes down, so whoever takes it to zero sees them all.
+      AtomicInteger unanswered = new AtomicInteger(count);
+      if (count == 0) {
+        message.reply(ReplyFrame.getDefaultInstance());
+      }
+      long now = System.nanoTime();
+      for (int i = 0; i < count; i++) {
+        FramedRequest framed = frame.getRequests(i);
+        int index = i;
+        LocalServables.Reply answer = (response, failure) -> {
+          replies[index] = Frames.reply(response, failure);
+          if (unanswered.decrementAndGet() == 0) {
+            message.reply(ReplyFrame.newBuilder().addAllReplies(Arrays.asList(replies)).build());
+          }
+        };
+        Object request;
+        try {
+          request = Frames.request(framed);
+        } catch (ServingException e) {
+          answer.send(null, e);
+          continue;
         }
-      });
+        serve(request, now + framed.getTimeoutMillis() * 1_000_000, answer);
+      }
     }
 
     /**

@@ -1,11 +1,7 @@
 package io.infergate.common.bus;
 
-import io.infergate.proto.serving.ClassificationRequest;
-import io.infergate.proto.serving.ClassificationResponse;
-import io.infergate.proto.serving.PredictRequest;
-import io.infergate.proto.serving.PredictResponse;
-import io.infergate.proto.serving.RegressionRequest;
-import io.infergate.proto.serving.RegressionResponse;
+import io.infergate.proto.frames.ReplyFrame;
+import io.infergate.proto.frames.RequestFrame;
 import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
 import io.vertx.core.eventbus.EventBus;
@@ -15,12 +11,8 @@ import java.util.List;
 public final class BusCodecs {
 
   private static final List<ProtoMessageCodec<?>> CODECS = List.of(
-      new ProtoMessageCodec<>(PredictRequest.class, PredictRequest.parser()),
-      new ProtoMessageCodec<>(PredictResponse.class, PredictResponse.parser()),
-      new ProtoMessageCodec<>(ClassificationRequest.class, ClassificationRequest.parser()),
-      new ProtoMessageCodec<>(ClassificationResponse.class, ClassificationResponse.parser()),
-      new ProtoMessageCodec<>(RegressionRequest.class, RegressionRequest.parser()),
-      new ProtoMessageCodec<>(RegressionResponse.class, RegressionResponse.parser()),
+      new ProtoMessageCodec<>(RequestFrame.class, RequestFrame.parser()),
+      new ProtoMessageCodec<>(ReplyFrame.class, ReplyFrame.parser()),
       new ProtoMessageCodec<>(ReloadConfigRequest.class, ReloadConfigRequest.parser()),
       new ProtoMessageCodec<>(ReloadConfigResponse.class, ReloadConfigResponse.parser()));
 

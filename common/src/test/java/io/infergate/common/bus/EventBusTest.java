@@ -1,13 +1,22 @@
 package io.infergate.common.bus;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.infergate.proto.frames.FramedReply;
+import io.infergate.proto.frames.FramedRequest;
+import io.infergate.proto.frames.ReplyFrame;
+import io.infergate.proto.frames.RequestFrame;
+import io.infergate.proto.serving.ClassificationRequest;
+import io.infergate.proto.serving.ClassificationResponse;
 import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictResponse;
+import io.infergate.proto.serving.RegressionRequest;
+import io.infergate.proto.serving.RegressionResponse;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -20,8 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class EventBusTest {
 
-  static final PredictRequest REQUEST = PredictRequest.newBuilder()
+  static final PredictRequest PREDICT = PredictRequest.newBuilder()
       .setModelSpec(ModelSpec.newBuilder().setName("m")).build();
+  static final RequestFrame REQUEST = RequestFrame.newBuilder().addRequests(Frames.request(PREDICT, 100)).build();
 
   @BeforeEach
   void codecs(Vertx vertx) {
@@ -31,19 +41,19 @@ class EventBusTest {
   @Test
   void handsMessagesOverWithoutACopyInsideOneJvm(Vertx vertx, VertxTestContext test) {
     String address = Addresses.servable(new ServableId("m", 1), "worker-1");
-    vertx.eventBus().<PredictRequest>consumer(address, message -> {
+    vertx.eventBus().<RequestFrame>consumer(address, message -> {
       test.verify(() -> assertThat(message.body()).isSameAs(REQUEST));
-      message.reply(PredictResponse.getDefaultInstance());
+      message.reply(ReplyFrame.getDefaultInstance());
     });
     vertx.eventBus().request(address, REQUEST).onComplete(test.succeeding(reply -> test.verify(() -> {
-      assertThat(reply.body()).isSameAs(PredictResponse.getDefaultInstance());
+      assertThat(reply.body()).isSameAs(ReplyFrame.getDefaultInstance());
       test.completeNow();
     })));
   }
 
   @Test
   void writesCompactBytesAcrossTheCluster() {
-    ProtoMessageCodec<PredictRequest> codec = new ProtoMessageCodec<>(PredictRequest.class, PredictRequest.parser());
+    ProtoMessageCodec<RequestFrame> codec = new ProtoMessageCodec<>(RequestFrame.class, RequestFrame.parser());
     Buffer wire = Buffer.buffer("prefix");
     codec.encodeToWire(wire, REQUEST);
     assertThat(codec.decodeFromWire(6, wire)).isEqualTo(REQUEST);
@@ -69,6 +79,33 @@ class EventBusTest {
       assertThat(unserved.cause()).hasMessage("No worker is serving m:1");
       test.completeNow();
     }));
+  }
+
+  @Test
+  void framesCarryEachKindOfRequestAndAnswerAndFailuresWithTheirStatus() {
+    FramedRequest framed = Frames.request(PREDICT, 250);
+    assertThat(framed.getTimeoutMillis()).isEqualTo(250);
+    assertThat(Frames.request(framed)).isSameAs(PREDICT);
+    ClassificationRequest classify = ClassificationRequest.newBuilder().setModelSpec(PREDICT.getModelSpec()).build();
+    assertThat(Frames.request(Frames.request(classify, 1))).isSameAs(classify);
+    RegressionRequest regress = RegressionRequest.getDefaultInstance();
+    assertThat(Frames.request(Frames.request(regress, 1))).isSameAs(regress);
+    assertThatThrownBy(() -> Frames.request(FramedRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(ServingException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
+
+    PredictResponse answer = PredictResponse.newBuilder().setModelSpec(PREDICT.getModelSpec()).build();
+    assertThat(Frames.response(Frames.reply(answer, null))).isSameAs(answer);
+    assertThat(Frames.response(Frames.reply(ClassificationResponse.getDefaultInstance(), null)))
+        .isSameAs(ClassificationResponse.getDefaultInstance());
+    assertThat(Frames.response(Frames.reply(RegressionResponse.getDefaultInstance(), null)))
+        .isSameAs(RegressionResponse.getDefaultInstance());
+    FramedReply failed = Frames.reply(null, new ServingException(StatusCode.RESOURCE_EXHAUSTED, "queue full"));
+    assertThatThrownBy(() -> Frames.response(failed)).isInstanceOfSatisfying(ServingException.class, e -> {
+      assertThat(e.code()).isEqualTo(StatusCode.RESOURCE_EXHAUSTED);
+      assertThat(e).hasMessage("queue full");
+    });
+    assertThatThrownBy(() -> Frames.response(FramedReply.getDefaultInstance()))
+        .isInstanceOfSatisfying(ServingException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INTERNAL));
   }
 
   private static StatusCode code(Throwable failure) {

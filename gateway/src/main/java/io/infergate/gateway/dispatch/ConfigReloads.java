@@ -2,7 +2,6 @@ package io.infergate.gateway.dispatch;
 
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
-import io.infergate.common.bus.Deadlines;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.registry.ServableRecord;
@@ -10,6 +9,7 @@ import io.infergate.common.status.ServingException;
 import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
 import io.vertx.core.Future;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
 import java.util.ArrayList;
@@ -75,7 +75,7 @@ public final class ConfigReloads {
   private Future<ReloadConfigResponse> send(String address, ReloadConfigRequest request, long deadlineNanos,
                                             String target) {
     long remaining = Math.max(1, (deadlineNanos - System.nanoTime()) / 1_000_000);
-    return eventBus.<ReloadConfigResponse>request(address, request, Deadlines.deliveryOptions(remaining))
+    return eventBus.<ReloadConfigResponse>request(address, request, new DeliveryOptions().setSendTimeout(remaining))
         .map(Message::body)
         .recover(failure -> Future.failedFuture(BusFailures.toStatus(failure, target)));
   }

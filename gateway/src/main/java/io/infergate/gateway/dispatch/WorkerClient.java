@@ -4,7 +4,7 @@ import io.infergate.common.ServableId;
 import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
-import io.infergate.common.bus.Deadlines;
+import io.infergate.common.bus.Frames;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.registry.ServableRecord;
@@ -12,6 +12,7 @@ import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
+import io.infergate.proto.frames.FramedReply;
 import io.infergate.proto.serving.PredictRequest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -32,12 +33,15 @@ import java.util.function.Supplier;
  * deadline. A request is sent once more, to the servable routed afresh, when its worker turns
  * out not to take it: no handler (a version transition), or the worker left the cluster while
  * the request was in flight (noticed from the registry, long before the deadline). Inference
- * is idempotent, so the retry is safe. A worker in this process is called directly, not over the bus.
+ * is idempotent, so the retry is safe. A worker in this process is called directly; requests to
+ * workers in other processes travel in frames ({@link FrameSender}). Every request's own deadline
+ * is watched here.
  */
 public final class WorkerClient {
 
   private final Vertx vertx;
   private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
+  private final Map<Thread, FrameSender> frameSenders = new ConcurrentHashMap<>();
   private final AtomicInteger turn = new AtomicInteger();
   private final ModelRegistry registry;
   private final LocalServables local;
@@ -102,12 +106,9 @@ public final class WorkerClient {
       if (handler != null) {
         expiry.watch(this);
         handler.handle(request, deadlineNanos, (response, failure) -> context.runOnContext(v -> {
-          expiry.unwatch(this);
-          forget(chosen, this);
+          answered(chosen);
           if (failure == null) {
-            @SuppressWarnings("unchecked")
-            T typed = (T) response;
-            result.tryComplete(new Served<>(typed, servable.id()));
+            complete(response);
           } else {
             result.tryFail(ServingException.of(failure));
           }
@@ -121,16 +122,37 @@ public final class WorkerClient {
         retry(chosen);
         return;
       }
-      long remainingMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
-      vertx.eventBus().<T>request(address, request, Deadlines.deliveryOptions(remainingMillis))
-          .onComplete(reply -> {
-            forget(chosen, this);
-            if (reply.succeeded()) {
-              result.tryComplete(new Served<>(reply.result().body(), servable.id()));
-            } else if (chosen.equals(worker)) {
-              failed(reply.cause(), servable, chosen);
-            }
-          });
+      expiry.watch(this);
+      frameSender(context).send(address, request, deadlineNanos, new FrameSender.Outcome() {
+        @Override
+        public void answered(FramedReply reply) {
+          Pending.this.answered(chosen);
+          try {
+            complete(Frames.response(reply));
+          } catch (ServingException failure) {
+            result.tryFail(failure);
+          }
+        }
+
+        @Override
+        public void failed(Throwable busFailure) {
+          Pending.this.answered(chosen);
+          if (chosen.equals(worker)) {
+            Pending.this.failed(busFailure, servable, chosen);
+          }
+        }
+      });
+    }
+
+    private void answered(String chosen) {
+      expiry.unwatch(this);
+      forget(chosen, this);
+    }
+
+    private void complete(Object response) {
+      @SuppressWarnings("unchecked")
+      T typed = (T) response;
+      result.tryComplete(new Served<>(typed, servable));
     }
 
     @Override
@@ -191,6 +213,14 @@ public final class WorkerClient {
     Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
     pending.send(servable, null);
     return pending.result.future().onComplete(done -> release.run());
+  }
+
+  /** The calling event loop's sender, which coalesces its requests; a sender of its own off an event loop. */
+  private FrameSender frameSender(Context context) {
+    if (!Context.isOnEventLoopThread()) {
+      return new FrameSender(vertx, context);
+    }
+    return frameSenders.computeIfAbsent(Thread.currentThread(), thread -> new FrameSender(vertx, context));
   }
 
   /** The next worker in turn, skipping {@code excluded}; null when there is none. */

@@ -5,15 +5,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.infergate.common.ServableId;
 import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.Addresses;
+import io.infergate.common.bus.BusCodecs;
+import io.infergate.common.bus.Frames;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.LocalModelRegistry;
 import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
+import io.infergate.proto.frames.FramedRequest;
+import io.infergate.proto.frames.ReplyFrame;
+import io.infergate.proto.frames.RequestFrame;
+import io.infergate.proto.serving.ModelSpec;
 import io.infergate.proto.serving.ModelVersionStatus.State;
+import io.infergate.proto.serving.PredictRequest;
+import io.infergate.proto.serving.PredictResponse;
 import io.infergate.proto.serving.SignatureDefMap;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -27,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class WorkerClientTest {
 
   private static final ServableId SERVABLE = new ServableId("m", 1);
+  private static final PredictRequest REQUEST = named("m");
 
   /**
    * A request routed from a snapshot that still listed a worker the registry has dropped since
@@ -43,13 +54,12 @@ class WorkerClientTest {
     AtomicInteger reachedDeparted = new AtomicInteger();
     // The departed worker's consumer takes the message and never answers, as a process that died with it.
     vertx.eventBus().consumer(Addresses.servable(SERVABLE, "departed"), message -> reachedDeparted.incrementAndGet());
-    vertx.eventBus().<String>consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER),
-        message -> message.reply("served by " + LocalModelRegistry.LOCAL_WORKER));
+    answerEachWith(vertx, SERVABLE, LocalModelRegistry.LOCAL_WORKER);
     WorkerClient client = client(vertx, registry);
     long sent = System.nanoTime();
-    client.<String>request(stale, () -> current, "request", sent + TimeUnit.SECONDS.toNanos(30))
+    client.<PredictResponse>request(stale, () -> current, REQUEST, sent + TimeUnit.SECONDS.toNanos(30))
         .onComplete(test.succeeding(served -> test.verify(() -> {
-          assertThat(served.response()).isEqualTo("served by local");
+          assertThat(served.response().getModelSpec().getName()).isEqualTo("served by local");
           assertThat(reachedDeparted.get()).isZero();
           assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sent)).as("not at the deadline")
               .isLessThan(5_000);
@@ -65,9 +75,9 @@ class WorkerClientTest {
     ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     vertx.eventBus().consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), message -> { });
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-    client(vertx, registry).<String>request(servable, () -> servable, "request", deadline)
+    client(vertx, registry).<PredictResponse>request(servable, () -> servable, REQUEST, deadline)
         .onComplete(test.failing(failure -> test.verify(() -> {
-          assertThat(io.infergate.common.status.ServingException.of(failure).code())
+          assertThat(ServingException.of(failure).code())
               .isEqualTo(StatusCode.DEADLINE_EXCEEDED);
           assertThat(System.nanoTime()).as("not before the deadline").isGreaterThanOrEqualTo(deadline);
           test.completeNow();
@@ -83,22 +93,74 @@ class WorkerClientTest {
     registry.publish(ServableRecord.available(next, SignatureDefMap.getDefaultInstance())).await();
     ServableRecord gone = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     ServableRecord serving = registry.snapshot().model("m").orElseThrow().versions().get(2L);
-    vertx.eventBus().<String>consumer(Addresses.servable(next, LocalModelRegistry.LOCAL_WORKER),
-        message -> message.reply("served by 2"));
+    answerEachWith(vertx, next, LocalModelRegistry.LOCAL_WORKER);
     AtomicInteger routes = new AtomicInteger();
-    client(vertx, registry).<String>request(gone, () -> {
+    client(vertx, registry).<PredictResponse>request(gone, () -> {
           routes.incrementAndGet();
           return serving;
-        }, "request", System.nanoTime() + TimeUnit.SECONDS.toNanos(30))
+        }, REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(30))
         .onComplete(test.succeeding(served -> test.verify(() -> {
-          assertThat(served.response()).isEqualTo("served by 2");
+          assertThat(served.response().getModelSpec().getName()).isEqualTo("served by local");
           assertThat(served.servable()).isEqualTo(next);
           assertThat(routes.get()).isEqualTo(1);
           test.completeNow();
         })));
   }
 
+  /**
+   * The requests sent in one event-loop turn to one worker's servable travel in one frame, and
+   * each gets its own answer, a failure included.
+   */
+  @Test
+  void requestsOfOneTurnTravelInOneFrameAndEachGetsItsOwnAnswer(Vertx vertx, VertxTestContext test) {
+    LocalModelRegistry registry = new LocalModelRegistry();
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
+    ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
+    List<Integer> frameSizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    vertx.eventBus().<RequestFrame>consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), message -> {
+      frameSizes.add(message.body().getRequestsCount());
+      ReplyFrame.Builder replies = ReplyFrame.newBuilder();
+      for (FramedRequest framed : message.body().getRequestsList()) {
+        String name = framed.getPredict().getModelSpec().getName();
+        replies.addReplies(name.equals("refused")
+            ? Frames.reply(null, ServingException.invalidArgument("refused on its own"))
+            : Frames.reply(PredictResponse.newBuilder().setModelSpec(ModelSpec.newBuilder().setName("answer to " + name)).build(), null));
+      }
+      message.reply(replies.build());
+    });
+    WorkerClient client = client(vertx, registry);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    vertx.runOnContext(turn -> {
+      List<Future<WorkerClient.Served<PredictResponse>>> sent = java.util.stream.Stream.of("a", "refused", "b")
+          .map(name -> client.<PredictResponse>request(servable, () -> servable, named(name), deadline))
+          .toList();
+      Future.join(sent).onComplete(done -> test.verify(() -> {
+        assertThat(frameSizes).as("one frame for the turn").containsExactly(3);
+        assertThat(sent.get(0).result().response().getModelSpec().getName()).isEqualTo("answer to a");
+        assertThat(ServingException.of(sent.get(1).cause()).code()).isEqualTo(StatusCode.INVALID_ARGUMENT);
+        assertThat(sent.get(1).cause()).hasMessage("refused on its own");
+        assertThat(sent.get(2).result().response().getModelSpec().getName()).isEqualTo("answer to b");
+        test.completeNow();
+      }));
+    });
+  }
+
+  private static PredictRequest named(String name) {
+    return PredictRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(name)).build();
+  }
+
+  /** A worker's consumer for {@code servable} that answers every request of a frame with a response named after it. */
+  private static void answerEachWith(Vertx vertx, ServableId servable, String worker) {
+    vertx.eventBus().<RequestFrame>consumer(Addresses.servable(servable, worker), message -> {
+      ReplyFrame.Builder replies = ReplyFrame.newBuilder();
+      message.body().getRequestsList().forEach(framed -> replies.addReplies(Frames.reply(PredictResponse.newBuilder()
+          .setModelSpec(ModelSpec.newBuilder().setName("served by " + worker)).build(), null)));
+      message.reply(replies.build());
+    });
+  }
+
   private static WorkerClient client(Vertx vertx, LocalModelRegistry registry) {
+    BusCodecs.register(vertx.eventBus());
     Admission.Limits limits = new Admission.Limits(16, 16, 16, 1 << 20);
     return new WorkerClient(vertx, registry, new LocalServables(), new ExpiryWatch(vertx),
         new TensorLimits(1 << 20), new Admission(limits, new SimpleMeterRegistry()));

@@ -1,0 +1,111 @@
+package io.infergate.gateway.dispatch;
+
+import io.infergate.common.bus.Frames;
+import io.infergate.proto.frames.FramedReply;
+import io.infergate.proto.frames.ReplyFrame;
+import io.infergate.proto.frames.RequestFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sends requests to workers in other processes, coalescing those that one event loop sends to
+ * one servable's address within one turn into one event-bus message: the clustered bus costs a
+ * header, a reply registration with its timer, a write and a dispatch on each side per message,
+ * and under load one turn reads many requests. A frame goes out at the end of the turn (or at
+ * once when it is full), so a lone request waits for nothing.
+ *
+ * <p>An instance belongs to one event loop: it is used only from that loop's thread.
+ */
+final class FrameSender {
+
+  /** Where a framed request's outcome goes: exactly one of the two is called, once. */
+  interface Outcome {
+    void answered(FramedReply reply);
+
+    /** The frame failed as a whole (no handler, timed out, refused): the event-bus failure. */
+    void failed(Throwable busFailure);
+  }
+
+  /** Beyond this many requests a frame goes out at once: it bounds a message's size and a reply's wait. */
+  static final int MAX_REQUESTS_PER_FRAME = 64;
+
+  private final Vertx vertx;
+  private final Context context;
+  private final Map<String, OpenFrame> open = new HashMap<>();
+
+  FrameSender(Vertx vertx, Context context) {
+    this.vertx = vertx;
+    this.context = context;
+  }
+
+  /** Queues a request for {@code address}; it leaves at the end of this turn. */
+  void send(String address, Object request, long deadlineNanos, Outcome outcome) {
+    OpenFrame frame = open.get(address);
+    if (frame == null) {
+      frame = new OpenFrame(address);
+      open.put(address, frame);
+      OpenFrame scheduled = frame;
+      context.runOnContext(v -> flush(scheduled));
+    }
+    frame.add(request, deadlineNanos, outcome);
+    if (frame.outcomes.size() >= MAX_REQUESTS_PER_FRAME) {
+      flush(frame);
+    }
+  }
+
+  private void flush(OpenFrame frame) {
+    if (open.get(frame.address) != frame) {
+      return; // already sent when it filled up
+    }
+    open.remove(frame.address);
+    long now = System.nanoTime();
+    RequestFrame.Builder message = RequestFrame.newBuilder();
+    long longestMillis = 1;
+    for (int i = 0; i < frame.requests.size(); i++) {
+      long millis = Math.max(1, (frame.deadlines.get(i) - now) / 1_000_000);
+      longestMillis = Math.max(longestMillis, millis);
+      message.addRequests(Frames.request(frame.requests.get(i), millis));
+    }
+    List<Outcome> outcomes = frame.outcomes;
+    // The frame waits as long as its longest deadline; each request's own deadline is watched by the caller.
+    vertx.eventBus().<ReplyFrame>request(frame.address, message.build(), new DeliveryOptions().setSendTimeout(longestMillis))
+        .onComplete(reply -> {
+          if (reply.failed()) {
+            outcomes.forEach(outcome -> outcome.failed(reply.cause()));
+            return;
+          }
+          ReplyFrame answers = reply.result().body();
+          if (answers.getRepliesCount() != outcomes.size()) {
+            IllegalStateException wrong = new IllegalStateException("A worker answered " + answers.getRepliesCount()
+                + " of a frame's " + outcomes.size() + " requests");
+            outcomes.forEach(outcome -> outcome.failed(wrong));
+            return;
+          }
+          for (int i = 0; i < outcomes.size(); i++) {
+            outcomes.get(i).answered(answers.getReplies(i));
+          }
+        });
+  }
+
+  private static final class OpenFrame {
+    final String address;
+    final List<Object> requests = new ArrayList<>();
+    final List<Long> deadlines = new ArrayList<>();
+    final List<Outcome> outcomes = new ArrayList<>();
+
+    OpenFrame(String address) {
+      this.address = address;
+    }
+
+    void add(Object request, long deadlineNanos, Outcome outcome) {
+      requests.add(request);
+      deadlines.add(deadlineNanos);
+      outcomes.add(outcome);
+    }
+  }
+}
