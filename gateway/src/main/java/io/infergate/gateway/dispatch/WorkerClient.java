@@ -136,8 +136,9 @@ public final class WorkerClient {
 
         @Override
         public void failed(Throwable busFailure) {
-          Pending.this.answered(chosen);
-          if (chosen.equals(worker)) {
+          forget(chosen, Pending.this);
+          if (chosen.equals(worker)) { // not re-sent elsewhere meanwhile, whose deadline stays watched
+            expiry.unwatch(Pending.this);
             Pending.this.failed(busFailure, servable, chosen);
           }
         }
