@@ -52,8 +52,8 @@ final class FrameSender {
       OpenFrame scheduled = frame;
       context.runOnContext(v -> flush(scheduled));
     }
-    frame.add(request, deadlineNanos, outcome);
-    if (frame.outcomes.size() >= MAX_REQUESTS_PER_FRAME) {
+    frame.queued.add(new Queued(request, deadlineNanos, outcome));
+    if (frame.queued.size() >= MAX_REQUESTS_PER_FRAME) {
       flush(frame);
     }
   }
@@ -66,46 +66,40 @@ final class FrameSender {
     long now = System.nanoTime();
     RequestFrame.Builder message = RequestFrame.newBuilder();
     long longestMillis = 1;
-    for (int i = 0; i < frame.requests.size(); i++) {
-      long millis = Math.max(1, (frame.deadlines.get(i) - now) / 1_000_000);
+    for (Queued queued : frame.queued) {
+      long millis = Math.max(1, (queued.deadlineNanos() - now) / 1_000_000);
       longestMillis = Math.max(longestMillis, millis);
-      message.addRequests(Frames.request(frame.requests.get(i), millis));
+      message.addRequests(Frames.request(queued.request(), millis));
     }
-    List<Outcome> outcomes = frame.outcomes;
+    List<Queued> queued = frame.queued;
     // The frame waits as long as its longest deadline; each request's own deadline is watched by the caller.
     vertx.eventBus().<ReplyFrame>request(frame.address, message.build(), new DeliveryOptions().setSendTimeout(longestMillis))
         .onComplete(reply -> {
           if (reply.failed()) {
-            outcomes.forEach(outcome -> outcome.failed(reply.cause()));
+            queued.forEach(each -> each.outcome().failed(reply.cause()));
             return;
           }
           ReplyFrame answers = reply.result().body();
-          if (answers.getRepliesCount() != outcomes.size()) {
+          if (answers.getRepliesCount() != queued.size()) {
             IllegalStateException wrong = new IllegalStateException("A worker answered " + answers.getRepliesCount()
-                + " of a frame's " + outcomes.size() + " requests");
-            outcomes.forEach(outcome -> outcome.failed(wrong));
+                + " of a frame's " + queued.size() + " requests");
+            queued.forEach(each -> each.outcome().failed(wrong));
             return;
           }
-          for (int i = 0; i < outcomes.size(); i++) {
-            outcomes.get(i).answered(answers.getReplies(i));
+          for (int i = 0; i < queued.size(); i++) {
+            queued.get(i).outcome().answered(answers.getReplies(i));
           }
         });
   }
 
+  private record Queued(Object request, long deadlineNanos, Outcome outcome) {}
+
   private static final class OpenFrame {
     final String address;
-    final List<Object> requests = new ArrayList<>();
-    final List<Long> deadlines = new ArrayList<>();
-    final List<Outcome> outcomes = new ArrayList<>();
+    final List<Queued> queued = new ArrayList<>();
 
     OpenFrame(String address) {
       this.address = address;
-    }
-
-    void add(Object request, long deadlineNanos, Outcome outcome) {
-      requests.add(request);
-      deadlines.add(deadlineNanos);
-      outcomes.add(outcome);
     }
   }
 }
