@@ -19,6 +19,14 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
+    // JavaCPP (under TF Java) refuses native allocations once the process's RSS passes a multiple
+    // of the heap, and reads the RSS on every tensor it makes. TensorFlow's memory is bounded by
+    // the container and the GPU options instead, so its own accounting stays off unless asked for.
+    for (String limit : new String[] {"org.bytedeco.javacpp.maxBytes", "org.bytedeco.javacpp.maxPhysicalBytes"}) {
+      if (System.getProperty(limit) == null) {
+        System.setProperty(limit, "0");
+      }
+    }
     System.exit(new CommandLine(new Main()).execute(args));
   }
 

@@ -85,6 +85,8 @@ public final class WorkerClient {
     volatile boolean retried;
     volatile String worker;
     volatile ServableId servable;
+    /** The watch on this request's deadline while a worker has it. */
+    volatile ExpiryWatch.Watch deadline;
 
     Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos) {
       this.route = route;
@@ -100,13 +102,13 @@ public final class WorkerClient {
       }
       worker = chosen;
       this.servable = servable.id();
-      inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
       String address = Addresses.servable(servable.id(), chosen);
       LocalServables.Handler handler = local.find(address);
       if (handler != null) {
-        expiry.watch(this);
+        // This process's own worker answers what it took even while it unloads: no fail-over to track.
+        deadline = expiry.watch(this);
         handler.handle(request, deadlineNanos, (response, failure) -> context.runOnContext(v -> {
-          answered(chosen);
+          deadline.end();
           if (failure == null) {
             complete(response);
           } else {
@@ -115,6 +117,7 @@ public final class WorkerClient {
         }));
         return;
       }
+      inFlight.computeIfAbsent(chosen, w -> ConcurrentHashMap.newKeySet()).add(this);
       if (!stillServes(servable.id(), chosen)) {
         // Dropped from the registry while this request was routed: the fail-over may have run
         // before it was in flight, and nothing would answer it before its deadline.
@@ -122,7 +125,7 @@ public final class WorkerClient {
         retry(chosen);
         return;
       }
-      expiry.watch(this);
+      deadline = expiry.watch(this);
       frameSender(context).send(address, request, deadlineNanos, new FrameSender.Outcome() {
         @Override
         public void answered(FramedReply reply) {
@@ -138,7 +141,7 @@ public final class WorkerClient {
         public void failed(Throwable busFailure) {
           forget(chosen, Pending.this);
           if (chosen.equals(worker)) { // not re-sent elsewhere meanwhile, whose deadline stays watched
-            expiry.unwatch(Pending.this);
+            deadline.end();
             Pending.this.failed(busFailure, servable, chosen);
           }
         }
@@ -146,7 +149,7 @@ public final class WorkerClient {
     }
 
     private void answered(String chosen) {
-      expiry.unwatch(this);
+      deadline.end();
       forget(chosen, this);
     }
 

@@ -58,10 +58,10 @@ final class BodyReader {
     }
     request.response().endHandler(v -> ticket.release()).closeHandler(v -> ticket.release());
     Read read = new Read(declared, arrivedNanos + timeoutNanos, declared < 0 ? ticket : null);
+    read.watch = expiry.watch(read);
     request.handler(read::append);
     request.endHandler(v -> read.finish());
     request.exceptionHandler(read::fail);
-    expiry.watch(read);
     return read.promise.future();
   }
 
@@ -81,6 +81,7 @@ final class BodyReader {
     final Admission.Ticket chargedPerChunk;
     byte[] body;
     int length;
+    ExpiryWatch.Watch watch;
 
     Read(long declared, long expiresAt, Admission.Ticket chargedPerChunk) {
       this.body = new byte[declared >= 0 ? (int) declared : FIRST_ALLOCATION];
@@ -113,12 +114,12 @@ final class BodyReader {
     }
 
     void finish() {
-      expiry.unwatch(this);
+      watch.end();
       promise.tryComplete(length == body.length ? body : Arrays.copyOf(body, length));
     }
 
     void fail(Throwable failure) {
-      expiry.unwatch(this);
+      watch.end();
       promise.tryFail(failure);
     }
 
