@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -42,6 +43,7 @@ public final class WorkerClient {
   private final Vertx vertx;
   private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
   private final Map<Thread, FrameSender> frameSenders = new ConcurrentHashMap<>();
+  private final Map<Thread, LoopInbox> inboxes = new ConcurrentHashMap<>();
   private final AtomicInteger turn = new AtomicInteger();
   private final ModelRegistry registry;
   private final LocalServables local;
@@ -107,7 +109,8 @@ public final class WorkerClient {
       if (handler != null) {
         // This process's own worker answers what it took even while it unloads: no fail-over to track.
         deadline = expiry.watch(this);
-        handler.handle(request, deadlineNanos, (response, failure) -> context.runOnContext(v -> {
+        Consumer<Runnable> toContext = inbox(context);
+        handler.handle(request, deadlineNanos, (response, failure) -> toContext.accept(() -> {
           deadline.end();
           if (failure == null) {
             complete(response);
@@ -217,6 +220,14 @@ public final class WorkerClient {
     Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
     pending.send(servable, null);
     return pending.result.future().onComplete(done -> release.run());
+  }
+
+  /** How an answer made elsewhere gets to the calling event loop: through its inbox; off an event loop, on its own. */
+  private Consumer<Runnable> inbox(Context context) {
+    if (!Context.isOnEventLoopThread()) {
+      return answer -> context.runOnContext(v -> answer.run());
+    }
+    return inboxes.computeIfAbsent(Thread.currentThread(), thread -> new LoopInbox(context))::post;
   }
 
   /** The calling event loop's sender, which coalesces its requests; a sender of its own off an event loop. */

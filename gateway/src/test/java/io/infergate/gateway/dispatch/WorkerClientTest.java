@@ -145,6 +145,41 @@ class WorkerClientTest {
     });
   }
 
+  /**
+   * This process's own worker answers on its batch thread, all at once: every answer is handed
+   * back to the event loop that sent its request, and each request gets its own.
+   */
+  @Test
+  void answersOfThisProcesssWorkerComeBackOnTheSendingEventLoop(Vertx vertx, VertxTestContext test) {
+    LocalModelRegistry registry = new LocalModelRegistry();
+    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
+    ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
+    LocalServables local = new LocalServables();
+    List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    local.register(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), (request, deadline, reply) ->
+        held.add(() -> reply.send(PredictResponse.newBuilder().setModelSpec(((PredictRequest) request).getModelSpec())
+            .build(), null)));
+    WorkerClient client = client(vertx, registry, local);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    vertx.runOnContext(turn -> {
+      Thread loop = Thread.currentThread();
+      List<Thread> completedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
+      List<Future<WorkerClient.Served<PredictResponse>>> sent = java.util.stream.IntStream.range(0, 100)
+          .mapToObj(i -> client.<PredictResponse>request(servable, () -> servable, named("r" + i), deadline)
+              .onComplete(done -> completedOn.add(Thread.currentThread())))
+          .toList();
+      // The "batch thread": answers every request at once, off the event loop.
+      new Thread(() -> held.forEach(Runnable::run)).start();
+      Future.all(sent).onComplete(test.succeeding(done -> test.verify(() -> {
+        for (int i = 0; i < sent.size(); i++) {
+          assertThat(sent.get(i).result().response().getModelSpec().getName()).isEqualTo("r" + i);
+        }
+        assertThat(completedOn).hasSize(100).containsOnly(loop);
+        test.completeNow();
+      })));
+    });
+  }
+
   private static PredictRequest named(String name) {
     return PredictRequest.newBuilder().setModelSpec(ModelSpec.newBuilder().setName(name)).build();
   }
@@ -160,9 +195,13 @@ class WorkerClientTest {
   }
 
   private static WorkerClient client(Vertx vertx, LocalModelRegistry registry) {
+    return client(vertx, registry, new LocalServables());
+  }
+
+  private static WorkerClient client(Vertx vertx, LocalModelRegistry registry, LocalServables local) {
     BusCodecs.register(vertx.eventBus());
-    Admission.Limits limits = new Admission.Limits(16, 16, 16, 1 << 20);
-    return new WorkerClient(vertx, registry, new LocalServables(), new ExpiryWatch(vertx),
+    Admission.Limits limits = new Admission.Limits(128, 128, 128, 1 << 20);
+    return new WorkerClient(vertx, registry, local, new ExpiryWatch(vertx),
         new TensorLimits(1 << 20), new Admission(limits, new SimpleMeterRegistry()));
   }
 }
