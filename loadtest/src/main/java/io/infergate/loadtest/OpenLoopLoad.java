@@ -1,10 +1,13 @@
 package io.infergate.loadtest;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
@@ -22,40 +25,96 @@ import org.HdrHistogram.Histogram;
  * could be sent. A closed loop (N clients waiting for answers) slows down with the server and
  * hides its queueing; this one does not.
  *
- * <p>Usage: {@code OpenLoopLoad URL BODY_FILE SECONDS RATE [RATE...]}; prints one CSV line per
+ * <p>Usage: {@code OpenLoopLoad [--grpc] URL BODY_FILE SECONDS RATE [RATE...]}; prints one CSV line per
  * rate: offered/s, achieved/s, p50 ms, p90 ms, p99 ms, max ms, errors (anything but 200), then
  * the same split by answer: admitted (200) per second and P99, and shed (429 or 503, a server
  * refusing load) per second, P99 and max, and how many requests got neither (another status, no
  * answer), whose statuses and the seconds they were sent in go to stderr. A first, unreported five seconds at the first rate warm
  * the generator and the server up.
+ *
+ * <p>With {@code --grpc} the body file is one length-prefixed gRPC message (as {@link GrpcRequestFile}
+ * writes it), sent as a unary call over four HTTP/2 connections; its answer is its grpc-status
+ * (OK counts as 200, RESOURCE_EXHAUSTED as 429, UNAVAILABLE as 503, others as 1000 + their code).
  */
 public final class OpenLoopLoad {
 
   public static void main(String[] args) throws Exception {
+    boolean grpc = args.length > 0 && args[0].equals("--grpc");
+    if (grpc) {
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
     if (args.length < 4) {
-      System.err.println("usage: OpenLoopLoad URL BODY_FILE SECONDS RATE [RATE...]");
+      System.err.println("usage: OpenLoopLoad [--grpc] URL BODY_FILE SECONDS RATE [RATE...]");
       System.exit(2);
     }
     URI url = URI.create(args[0]);
     Buffer body = Buffer.buffer(Files.readAllBytes(Path.of(args[1])));
     int seconds = Integer.parseInt(args[2]);
     Vertx vertx = Vertx.vertx();
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
-        new PoolOptions().setHttp1MaxSize(256));
+    HttpClient client = grpc
+        ? vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
+            .setHttp2ClearTextUpgrade(false).setHttp2MultiplexingLimit(1000), new PoolOptions().setHttp2MaxSize(4))
+        : vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
+    Call call = grpc ? new GrpcCall(url) : new JsonCall(url);
     System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,"
         + "admitted_per_s,admitted_p99_ms,shed_per_s,shed_p99_ms,shed_max_ms,other");
     try {
       // The generator's own cold start (JIT, connection pool) would show up as server latency.
-      run(vertx, client, url, body, Integer.parseInt(args[3]), 5);
+      run(vertx, client, call, body, Integer.parseInt(args[3]), 5);
       for (int i = 3; i < args.length; i++) {
-        System.out.println(run(vertx, client, url, body, Integer.parseInt(args[i]), seconds));
+        System.out.println(run(vertx, client, call, body, Integer.parseInt(args[i]), seconds));
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 
-  private static String run(Vertx vertx, HttpClient client, URI url, Buffer body, int rate, int seconds)
+  /** One kind of request: how it is sent, and its answer as an HTTP status. */
+  private interface Call {
+    RequestOptions options();
+
+    Future<Integer> answer(HttpClientResponse response);
+  }
+
+  private record JsonCall(RequestOptions options) implements Call {
+    JsonCall(URI url) {
+      this(new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost()).setPort(url.getPort())
+          .setURI(url.getRawPath()).putHeader("content-type", "application/json"));
+    }
+
+    @Override
+    public Future<Integer> answer(HttpClientResponse response) {
+      return response.body().map(response.statusCode());
+    }
+  }
+
+  private record GrpcCall(RequestOptions options) implements Call {
+    GrpcCall(URI url) {
+      this(new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost()).setPort(url.getPort())
+          .setURI(url.getRawPath()).putHeader("content-type", "application/grpc").putHeader("te", "trailers"));
+    }
+
+    @Override
+    public Future<Integer> answer(HttpClientResponse response) {
+      return response.body().map(ignored -> {
+        String status = response.getTrailer("grpc-status");
+        if (status == null) {
+          status = response.getHeader("grpc-status"); // a trailers-only answer
+        }
+        if (status == null) {
+          return 1000; // no gRPC status at all
+        }
+        return switch (status) {
+          case "0" -> 200;
+          case "8" -> 429;
+          case "14" -> 503;
+          default -> 1000 + Integer.parseInt(status);
+        };
+      });
+    }
+  }
+
+  private static String run(Vertx vertx, HttpClient client, Call call, Buffer body, int rate, int seconds)
       throws InterruptedException {
     Histogram latencies = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     Histogram admitted = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
@@ -65,8 +124,6 @@ public final class OpenLoopLoad {
     java.util.Map<Long, Long> othersBySecond = new java.util.TreeMap<>();
     long total = (long) rate * seconds;
     CountDownLatch done = new CountDownLatch(Math.toIntExact(total));
-    RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost())
-        .setPort(url.getPort()).setURI(url.getRawPath()).putHeader("content-type", "application/json");
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
     double intervalNanos = 1e9 / rate;
     long[] sent = {0};
@@ -78,9 +135,9 @@ public final class OpenLoopLoad {
           break;
         }
         sent[0]++;
-        client.request(request)
+        client.request(call.options())
             .compose(req -> req.send(body))
-            .compose(response -> response.body().map(response.statusCode()))
+            .compose(call::answer)
             .onComplete(result -> {
               long micros = Math.max(0, (System.nanoTime() - due) / 1_000);
               int status = result.succeeded() ? result.result() : 0;
