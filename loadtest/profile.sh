@@ -24,7 +24,7 @@ work=$(mktemp -d)
 cp="loadtest/target/classes:loadtest/target/lib/*"
 profiler_jar=$(ls loadtest/target/profiler/async-profiler-*-linux-x64.jar 2> /dev/null | head -n 1)
 [[ -n $profiler_jar ]] || { echo "async-profiler is missing: ./mvnw -B -q -DskipTests package" >&2; exit 1; }
-(cd "$work" && unzip -q -o "$root/$profiler_jar" 'linux-x64/*')
+(cd "$work" && jar xf "$root/$profiler_jar" linux-x64/libasyncProfiler.so)
 agent="$work/linux-x64/libasyncProfiler.so"
 body=$(tr -d '\n' < loadtest/ctr-request.json)
 wrk_post "$work/post.lua" "$body"
