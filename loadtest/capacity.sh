@@ -8,7 +8,8 @@
 #   spread evenly over the gateways), protocol and rate (RATES, in all, below saturation), after a
 #   warm-up: DURATION seconds of load, with each process's CPU time (/proc/PID/stat), the
 #   requests the gateways answered and the batches the workers ran (their metrics) and the bytes
-#   sent on the event-bus connections (ss) taken before and after. Rates per second are over the
+#   sent on the event-bus connections (ss) taken before and after, and the bytes to and from the
+#   clients (ss, read twice during the run, per request answered in between). Rates per second are over the
 #   whole window (it includes the generators' start and their five seconds of warm-up at the rate).
 #   First, DURATION seconds with no requests: what each process costs idle. Then fits, per
 #   topology and protocol, over the rates (least squares):
@@ -18,7 +19,7 @@
 #   fleet of 1-core pods, 70 % busy, for 100k and 1M requests/s from the CPU per request measured
 #   at the 1x1 topology's top rate: projected, not measured.
 # Writes loadtest/results/capacity-<stamp>.csv and capacity-<stamp>-model.txt.
-# Env: TOPOLOGIES ("1x1 1x2 2x1"), RATES ("3000 6000 12000"), DURATION (s, 25), WARMUP (s, 60),
+# Env: TOPOLOGIES ("1x1 1x2 2x1"), RATES ("3000 6000 12000"), DURATION (s, 25, at least 15), WARMUP (s, 60),
 #      PROTOCOLS ("rest grpc"), GATEWAY_CPUS (0), WORKER_CPUS (1), BATCHING (loadtest/peak-batching.config).
 #      Needs ss (iproute2).
 set -euo pipefail
@@ -40,7 +41,7 @@ java -cp "$cp" io.infergate.loadtest.GrpcRequestFile "$work/grpc.bin"
 ticks_per_s=$(getconf CLK_TCK)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-echo "topology,protocol,offered_per_s,answered_per_s,p99_ms,gateway_cpu_per_s,worker_cpu_per_s,batches_per_s,mean_batch_size,gateway_cpu_us_per_request,worker_cpu_us_per_request,bus_bytes_to_workers_per_request,bus_bytes_to_gateways_per_request" > "$csv"
+echo "topology,protocol,offered_per_s,answered_per_s,p99_ms,gateway_cpu_per_s,worker_cpu_per_s,batches_per_s,mean_batch_size,gateway_cpu_us_per_request,worker_cpu_us_per_request,bus_bytes_to_workers_per_request,bus_bytes_to_gateways_per_request,client_bytes_in_per_request,client_bytes_out_per_request" > "$csv"
 
 # cpu_ticks PID...: user + system CPU time of the processes, in clock ticks.
 cpu_ticks() {
@@ -55,6 +56,15 @@ bus_bytes() {
   local filter="" port
   for port in "$@"; do filter+="${filter:+ or }dport = :$port"; done
   ss -tinH "( $filter )" | grep -o 'bytes_acked:[0-9]*' | awk -F: '{ s += $2 } END { printf "%d", s }'
+}
+# client_bytes PORT...: bytes received from and sent to clients so far on the connections to these
+# listening ports (both counted as the server sees them).
+client_bytes() {
+  local filter="" port
+  for port in "$@"; do filter+="${filter:+ or }sport = :$port"; done
+  ss -tinH "( $filter )" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, ":")
+      if (kv[1] == "bytes_received") r += kv[2]; if (kv[1] == "bytes_acked") a += kv[2] } }
+    END { printf "%d %d\n", r, a }'
 }
 # metric_sum NAME URL...: the sum of a Prometheus metric's samples over these endpoints.
 metric_sum() {
@@ -123,9 +133,11 @@ for topology in $topologies; do
   sleep "$duration"
   g1=$(cpu_ticks "${gateway_pids[@]}") w1=$(cpu_ticks "${worker_pids[@]}")
   awk -v t="$topology" -v d="$duration" -v hz="$ticks_per_s" -v g=$(( g1 - g0 )) -v w=$(( w1 - w0 )) \
-    'BEGIN { printf "%s,idle,0,0,,%.3f,%.3f,0,,,,,\n", t, g / hz / d, w / hz / d }' | tee -a "$csv"
+    'BEGIN { printf "%s,idle,0,0,,%.3f,%.3f,0,,,,,,,\n", t, g / hz / d, w / hz / d }' | tee -a "$csv"
   for protocol in ${PROTOCOLS:-rest grpc}; do
     load "$protocol" "$(tr ' ' '\n' <<< "$rates" | sort -n | tail -n 1)" "$warmup"
+    listen_ports=("${rest_ports[@]}")
+    [[ $protocol == grpc ]] && listen_ports=("${grpc_ports[@]}")
     for rate in $rates; do
       # The generators' own first five seconds (their warm-up) fall inside the window: the
       # requests counted are those the gateways answered in it, whichever they were.
@@ -133,7 +145,17 @@ for topology in $topologies; do
       n0=$(metric_sum infergate_request_latency_seconds_count "${gateway_metrics[@]}")
       b0=$(metric_sum infergate_batch_executions_total "${worker_metrics[@]}")
       tw0=$(bus_bytes "${worker_bus[@]}") tg0=$(bus_bytes "${gateway_bus[@]}") t0=$(date +%s.%N)
-      load "$protocol" "$rate" "$duration"
+      load "$protocol" "$rate" "$duration" &
+      loading=$!
+      # The clients' connections live only while the generators run: their bytes are read twice
+      # within the run, with the requests answered in between.
+      sleep 10
+      read -r in0 out0 < <(client_bytes "${listen_ports[@]}")
+      c0=$(metric_sum infergate_request_latency_seconds_count "${gateway_metrics[@]}")
+      sleep $(( duration - 8 ))
+      read -r in1 out1 < <(client_bytes "${listen_ports[@]}")
+      c1=$(metric_sum infergate_request_latency_seconds_count "${gateway_metrics[@]}")
+      wait "$loading"
       g1=$(cpu_ticks "${gateway_pids[@]}") w1=$(cpu_ticks "${worker_pids[@]}")
       n1=$(metric_sum infergate_request_latency_seconds_count "${gateway_metrics[@]}")
       b1=$(metric_sum infergate_batch_executions_total "${worker_metrics[@]}")
@@ -141,9 +163,11 @@ for topology in $topologies; do
       p99=$(cat "$work"/load.[0-9]* | awk -F, '$5 > m { m = $5 } END { print m + 0 }')
       awk -v t="$topology" -v p="$protocol" -v r="$rate" -v n=$(( n1 - n0 )) -v s0="$t0" -v s1="$t1" \
           -v p99="$p99" -v hz="$ticks_per_s" -v g=$(( g1 - g0 )) -v w=$(( w1 - w0 )) -v b=$(( b1 - b0 )) \
-          -v tw=$(( tw1 - tw0 )) -v tg=$(( tg1 - tg0 )) 'BEGIN { s = s1 - s0
-        printf "%s,%s,%d,%.0f,%s,%.3f,%.3f,%.0f,%.1f,%.1f,%.1f,%.0f,%.0f\n", t, p, r, n / s, p99, g / hz / s, w / hz / s,
-          b / s, (b > 0 ? n / b : 0), g * 1e6 / hz / n, w * 1e6 / hz / n, tw / n, tg / n }' | tee -a "$csv"
+          -v tw=$(( tw1 - tw0 )) -v tg=$(( tg1 - tg0 )) -v ci=$(( in1 - in0 )) -v co=$(( out1 - out0 )) \
+          -v cn=$(( c1 - c0 )) 'BEGIN { s = s1 - s0
+        printf "%s,%s,%d,%.0f,%s,%.3f,%.3f,%.0f,%.1f,%.1f,%.1f,%.0f,%.0f,%.0f,%.0f\n", t, p, r, n / s, p99, g / hz / s,
+          w / hz / s, b / s, (b > 0 ? n / b : 0), g * 1e6 / hz / n, w * 1e6 / hz / n, tw / n, tg / n, ci / cn, co / cn }' |
+        tee -a "$csv"
       grep -h . "$work"/load.*.err 2>/dev/null | sed 's/^/  generator: /' || true
     done
   done
@@ -162,13 +186,13 @@ done
     NR > 1 { k = $1 " " $2; m[k]++; x = $4; y = $6; sx[k] += x; sy[k] += y; sxx[k] += x * x; sxy[k] += x * y
       # worker: what the requests add to its idle CPU, by requests and by batches
       u = $4; v = $8; z = $7 - idle_w[$1]; suu[k] += u * u; svv[k] += v * v; suv[k] += u * v; suz[k] += u * z; svz[k] += v * z
-      bw[k] += $12; bg[k] += $13 }
+      bw[k] += $12; bg[k] += $13; ci[k] += $14; co[k] += $15 }
     END { for (k in m) { n = m[k]; d = n * sxx[k] - sx[k] * sx[k]; g = (d ? (n * sxy[k] - sx[k] * sy[k]) / d : 0)
         f = (sy[k] - g * sx[k]) / n; e = suu[k] * svv[k] - suv[k] * suv[k]
         a = (e ? (suz[k] * svv[k] - svz[k] * suv[k]) / e : 0); b = (e ? (svz[k] * suu[k] - suz[k] * suv[k]) / e : 0)
         split(k, tk, " ")
-        printf "%s: gateway %.1f us/request + %.3f cores fixed (idle %.3f); worker %.1f us/request + %.1f us/batch + idle %.3f cores; bus %.0f B to workers, %.0f B back per request\n",
-          k, g * 1e6, f, idle_g[tk[1]], a * 1e6, b * 1e6, idle_w[tk[1]], bw[k] / n, bg[k] / n } }' "$csv" | sort
+        printf "%s: gateway %.1f us/request + %.3f cores fixed (idle %.3f); worker %.1f us/request + %.1f us/batch + idle %.3f cores; bus %.0f B to workers, %.0f B back; clients %.0f B in, %.0f B out per request\n",
+          k, g * 1e6, f, idle_g[tk[1]], a * 1e6, b * 1e6, idle_w[tk[1]], bw[k] / n, bg[k] / n, ci[k] / n, co[k] / n } }' "$csv" | sort
   echo
   echo "Projection (not measured): 1-core pods 70 % busy, at the CPU per request measured at the 1x1 top rate"
   echo "(per-request costs fall as the rate rises, since batches and frames grow: at higher rates per pod this is"
