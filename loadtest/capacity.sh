@@ -20,7 +20,8 @@
 #   at the 1x1 topology's top rate: projected, not measured.
 # Writes loadtest/results/capacity-<stamp>.csv and capacity-<stamp>-model.txt.
 # Env: TOPOLOGIES ("1x1 1x2 2x1"), RATES ("3000 6000 12000"), DURATION (s, 25, at least 15), WARMUP (s, 60),
-#      PROTOCOLS ("rest grpc"), GATEWAY_CPUS (0), WORKER_CPUS (1), BATCHING (loadtest/peak-batching.config).
+#      PROTOCOLS ("rest grpc"), GATEWAY_CPUS (0), WORKER_CPUS (1), BATCHING (loadtest/peak-batching.config),
+#      WORKER_FLAGS (more flags for the workers, e.g. TensorFlow's thread pools).
 #      Needs ss (iproute2).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
@@ -86,7 +87,7 @@ start() {
     INFERGATE_LOG_LEVEL=WARN taskset -c "$worker_cpus" bin/infergate worker --model_name=ctr \
       "--model_base_path=$root/demo-models/ctr" --enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" \
       "${cluster[@]}" --cluster_port=$(( 5950 + g + i )) --cluster_bus_port=$(( 5930 + i )) --monitoring_port=$(( 8860 + i )) \
-      > "$work/worker-$i.log" 2>&1 &
+      ${WORKER_FLAGS:-} > "$work/worker-$i.log" 2>&1 &
     worker_pids+=($!) worker_bus+=($(( 5930 + i ))) worker_metrics+=("http://127.0.0.1:$(( 8860 + i ))/metrics")
   done
   for i in $(seq 1 "$g"); do
