@@ -25,6 +25,18 @@ wait_ready() {
   return 1
 }
 
+# wait_predicting REST_PORT: until the demo model answers a prediction there (60 s at most): with
+# gateway and worker processes, ready does not yet mean routed.
+wait_predicting() {
+  for _ in $(seq 1 300); do
+    [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$root/loadtest/ctr-request.json" \
+      "http://127.0.0.1:$1/v1/models/ctr:predict") == 200 ]] && return 0
+    sleep 0.2
+  done
+  echo "Infergate on port $1 did not answer a prediction within 60 s" >&2
+  return 1
+}
+
 stop_infergate() {
   kill "$server"
   wait "$server" 2>/dev/null || true

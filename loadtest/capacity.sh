@@ -101,13 +101,7 @@ start() {
   pids=("${gateway_pids[@]}" "${worker_pids[@]}")
   local port
   for port in "${rest_ports[@]}"; do
-    for _ in $(seq 1 300); do
-      [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$work/rest.json" \
-        "http://127.0.0.1:$port/v1/models/ctr:predict") == 200 ]] && continue 2
-      sleep 0.2
-    done
-    echo "the gateway on $port did not answer a prediction within 60 s; see $work" >&2
-    exit 1
+    wait_predicting "$port" || { echo "see the logs in $work" >&2; exit 1; }
   done
 }
 

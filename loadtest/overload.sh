@@ -64,10 +64,7 @@ INFERGATE_LOG_LEVEL=WARN taskset -c "$gateway_cpus" bin/infergate gateway --rest
 gateway=$!
 pids+=("$gateway")
 wait_ready "$port"
-for _ in $(seq 1 150); do
-  [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$work/body.json" "http://127.0.0.1:$port/v1/models/ctr:predict") == 200 ]] && break
-  sleep 0.2
-done
+wait_predicting "$port"
 taskset -c "$gateway_cpus" java -cp "$cp" io.infergate.loadtest.BaselineServer "$bare_port" > /dev/null 2>&1 &
 bare=$!
 pids+=("$bare")

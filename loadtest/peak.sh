@@ -90,12 +90,7 @@ start_target() {
       echo "unknown target $target: bare, serve, cluster, serve@DIR or cluster@DIR" >&2
       exit 2 ;;
   esac
-  for _ in $(seq 1 300); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d @"$work/rest-body.json" "$(rest_url "$1")") == 200 ]] && return 0
-    sleep 0.2
-  done
-  echo "$target did not answer a prediction within 60 s; see $log" >&2
-  exit 1
+  wait_predicting "$rest" || { echo "see $log" >&2; exit 1; }
 }
 
 stop_targets() {

@@ -57,12 +57,7 @@ case $target in
     pids+=($!) names+=(gateway) profiled+=($!) ;;
   *) echo "TARGET is serve, cluster or bare, not $target" >&2; exit 2 ;;
 esac
-if [[ $target != bare ]]; then
-  for _ in $(seq 1 300); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' -X POST -d "$body" http://127.0.0.1:8701/v1/models/ctr:predict) == 200 ]] && break
-    sleep 0.2
-  done
-fi
+[[ $target == bare ]] || wait_predicting 8701 || { echo "see the logs in $work" >&2; exit 1; }
 
 # load SECONDS: prints the requests answered.
 load() {

@@ -76,10 +76,14 @@ public final class OpenLoopLoad {
     Future<Integer> answer(HttpClientResponse response);
   }
 
+  private static RequestOptions post(URI url, String contentType) {
+    return new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost()).setPort(url.getPort())
+        .setURI(url.getRawPath()).putHeader("content-type", contentType);
+  }
+
   private record JsonCall(RequestOptions options) implements Call {
     JsonCall(URI url) {
-      this(new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost()).setPort(url.getPort())
-          .setURI(url.getRawPath()).putHeader("content-type", "application/json"));
+      this(post(url, "application/json"));
     }
 
     @Override
@@ -90,8 +94,7 @@ public final class OpenLoopLoad {
 
   private record GrpcCall(RequestOptions options) implements Call {
     GrpcCall(URI url) {
-      this(new RequestOptions().setMethod(HttpMethod.POST).setHost(url.getHost()).setPort(url.getPort())
-          .setURI(url.getRawPath()).putHeader("content-type", "application/grpc").putHeader("te", "trailers"));
+      this(post(url, "application/grpc").putHeader("te", "trailers"));
     }
 
     @Override

@@ -2,8 +2,10 @@ package io.infergate.gateway.admission;
 
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
@@ -100,20 +102,15 @@ public final class ExpiryWatch {
       return work;
     }
     Bounded<T> bounded = new Bounded<>(deadlineNanos);
-    Watch watch = watch(bounded);
-    work.onComplete(result -> {
-      watch.end();
-      bounded.promise.tryComplete(result);
-    }, failure -> {
-      watch.end();
-      bounded.promise.tryFail(failure);
-    });
+    bounded.watch = watch(bounded);
+    work.onComplete(bounded);
     return bounded.promise.future();
   }
 
-  private static final class Bounded<T> implements Expiring {
+  private static final class Bounded<T> implements Expiring, Handler<AsyncResult<T>> {
     final Promise<T> promise = Promise.promise();
     final long deadlineNanos;
+    Watch watch;
 
     Bounded(long deadlineNanos) {
       this.deadlineNanos = deadlineNanos;
@@ -128,6 +125,16 @@ public final class ExpiryWatch {
     public void expire() {
       promise.tryFail(new ServingException(StatusCode.DEADLINE_EXCEEDED,
           "Deadline exceeded before the request was answered"));
+    }
+
+    @Override
+    public void handle(AsyncResult<T> result) {
+      watch.end();
+      if (result.succeeded()) {
+        promise.tryComplete(result.result());
+      } else {
+        promise.tryFail(result.cause());
+      }
     }
   }
 

@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -42,8 +41,7 @@ public final class WorkerClient {
 
   private final Vertx vertx;
   private final Map<String, Set<Pending<?>>> inFlight = new ConcurrentHashMap<>();
-  private final Map<Thread, FrameSender> frameSenders = new ConcurrentHashMap<>();
-  private final Map<Thread, LoopInbox> inboxes = new ConcurrentHashMap<>();
+  private final Map<Thread, EventLoopLinks> loops = new ConcurrentHashMap<>();
   private final AtomicInteger turn = new AtomicInteger();
   private final ModelRegistry registry;
   private final LocalServables local;
@@ -109,8 +107,8 @@ public final class WorkerClient {
       if (handler != null) {
         // This process's own worker answers what it took even while it unloads: no fail-over to track.
         deadline = expiry.watch(this);
-        Consumer<Runnable> toContext = inbox(context);
-        handler.handle(request, deadlineNanos, (response, failure) -> toContext.accept(() -> {
+        LoopInbox inbox = links(context).answers();
+        handler.handle(request, deadlineNanos, (response, failure) -> inbox.post(() -> {
           deadline.end();
           if (failure == null) {
             complete(response);
@@ -129,7 +127,7 @@ public final class WorkerClient {
         return;
       }
       deadline = expiry.watch(this);
-      frameSender(context).send(address, request, deadlineNanos, new FrameSender.Outcome() {
+      links(context).frames().send(address, request, deadlineNanos, new FrameSender.Outcome() {
         @Override
         public void answered(FramedReply reply) {
           Pending.this.answered(chosen);
@@ -222,20 +220,16 @@ public final class WorkerClient {
     return pending.result.future().onComplete(done -> release.run());
   }
 
-  /** How an answer made elsewhere gets to the calling event loop: through its inbox; off an event loop, on its own. */
-  private Consumer<Runnable> inbox(Context context) {
-    if (!Context.isOnEventLoopThread()) {
-      return answer -> context.runOnContext(v -> answer.run());
-    }
-    return inboxes.computeIfAbsent(Thread.currentThread(), thread -> new LoopInbox(context))::post;
-  }
+  /** What one event loop sends requests through and gets its local answers back by. */
+  private record EventLoopLinks(FrameSender frames, LoopInbox answers) {}
 
-  /** The calling event loop's sender, which coalesces its requests; a sender of its own off an event loop. */
-  private FrameSender frameSender(Context context) {
+  /** The calling event loop's links, which coalesce its requests and answers; links of its own off an event loop. */
+  private EventLoopLinks links(Context context) {
     if (!Context.isOnEventLoopThread()) {
-      return new FrameSender(vertx, context);
+      return new EventLoopLinks(new FrameSender(vertx, context), new LoopInbox(context));
     }
-    return frameSenders.computeIfAbsent(Thread.currentThread(), thread -> new FrameSender(vertx, context));
+    return loops.computeIfAbsent(Thread.currentThread(),
+        thread -> new EventLoopLinks(new FrameSender(vertx, context), new LoopInbox(context)));
   }
 
   /** The next worker in turn, skipping {@code excluded}; null when there is none. */
