@@ -6,6 +6,7 @@ import io.infergate.common.config.ConfigException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import picocli.CommandLine.Option;
 
 /** How a gateway or worker process joins the cluster (Hazelcast), also from INFERGATE_ environment variables. */
@@ -30,6 +31,11 @@ final class ClusterFlags {
   @Option(names = "--cluster_kubernetes_service", defaultValue = "${env:INFERGATE_CLUSTER_KUBERNETES_SERVICE:-}",
       description = "Find the members as the pods of this Kubernetes service instead of a member list")
   String kubernetesService;
+
+  @Option(names = "--cluster_kubernetes_service_dns", defaultValue = "${env:INFERGATE_CLUSTER_KUBERNETES_SERVICE_DNS:-}",
+      description = "Find the members as the addresses of this headless Kubernetes service's DNS name "
+          + "(e.g. infergate-cluster.serving.svc.cluster.local): no Kubernetes API access needed")
+  String kubernetesServiceDns;
 
   @Option(names = "--cluster_multicast", arity = "0..1", fallbackValue = "true",
       defaultValue = "${env:INFERGATE_CLUSTER_MULTICAST:-false}",
@@ -65,9 +71,11 @@ final class ClusterFlags {
       throw new ConfigException("--cluster_port must be between 1 and 65535");
     }
     List<String> list = Arrays.stream(members.split(",")).map(String::trim).filter(m -> !m.isEmpty()).toList();
-    if (list.isEmpty() && kubernetesService.isEmpty() && !multicast) {
-      throw new ConfigException("Tell the member how to find the cluster: --cluster_members, "
-          + "--cluster_kubernetes_service or --cluster_multicast");
+    long ways = Stream.of(!list.isEmpty(), !kubernetesService.isEmpty(), !kubernetesServiceDns.isEmpty(), multicast)
+        .filter(given -> given).count();
+    if (ways != 1) {
+      throw new ConfigException("Tell the member one way to find the cluster: --cluster_members, "
+          + "--cluster_kubernetes_service, --cluster_kubernetes_service_dns or --cluster_multicast");
     }
     if (busPort < 0 || busPort > 65535) {
       throw new ConfigException("--cluster_bus_port must be between 0 and 65535");
@@ -75,7 +83,7 @@ final class ClusterFlags {
     if (secret != null && !secret.isEmpty() && secret.length() < ClusterSecret.MIN_LENGTH) {
       throw new ConfigException("--cluster_secret needs at least " + ClusterSecret.MIN_LENGTH + " characters");
     }
-    return new ClusterOptions(name, host, port, list, kubernetesService, multicast, busPort,
+    return new ClusterOptions(name, host, port, list, kubernetesService, kubernetesServiceDns, multicast, busPort,
         secret == null || secret.isEmpty() ? null : new ClusterSecret(secret), busTls());
   }
 

@@ -41,12 +41,14 @@ public final class Node {
   private final int restPort;
   private final int grpcPort;
   private final FeatureEnricher features;
+  private final WorkerVerticle worker;
   private final Drain drain;
   private final long drainMillis;
   private Future<Void> closing;
 
   private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort,
-               FeatureEnricher features, Drain drain, long drainMillis) {
+               FeatureEnricher features, WorkerVerticle worker, Drain drain, long drainMillis) {
+    this.worker = worker;
     this.drain = drain;
     this.drainMillis = drainMillis;
     this.vertx = vertx;
@@ -71,8 +73,9 @@ public final class Node {
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
     LocalServables local = new LocalServables();
     Drain drain = new Drain();
-    Future<String> workerStarted = worker == null ? Future.succeededFuture()
-        : vertx.deployVerticle(new WorkerVerticle(worker, registry, prometheus, workerId, local));
+    WorkerVerticle workerVerticle = worker == null ? null
+        : new WorkerVerticle(worker, registry, prometheus, workerId, local);
+    Future<String> workerStarted = worker == null ? Future.succeededFuture() : vertx.deployVerticle(workerVerticle);
     AtomicReference<FeatureEnricher> features = new AtomicReference<>();
     AtomicReference<SharedServices> shared = new AtomicReference<>();
     return workerStarted
@@ -92,7 +95,7 @@ public final class Node {
         .map(g -> {
           GatewayVerticle verticle = first.get();
           Node node = new Node(vertx, registry, prometheus, verticle == null ? 0 : verticle.actualPort(),
-              verticle == null ? 0 : verticle.actualGrpcPort(), features.get(), drain,
+              verticle == null ? 0 : verticle.actualGrpcPort(), features.get(), workerVerticle, drain,
               gateway == null ? 0 : gateway.shutdownDrainMillis());
           if (verticle != null) {
             LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
@@ -142,6 +145,11 @@ public final class Node {
 
   public Vertx vertx() {
     return vertx;
+  }
+
+  /** Whether this process's worker takes traffic (see {@link WorkerVerticle#ready()}); false without a worker. */
+  boolean workerReady() {
+    return worker != null && worker.ready();
   }
 
   /** The online features of this process's gateways, or null when none are configured. */

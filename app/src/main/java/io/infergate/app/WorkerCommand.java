@@ -1,7 +1,9 @@
 package io.infergate.app;
 
+import io.infergate.worker.WorkerOptions;
 import io.vertx.core.Future;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,7 +20,8 @@ final class WorkerCommand implements Callable<Integer> {
   ClusterFlags cluster;
 
   @Option(names = "--monitoring_port", defaultValue = "${env:INFERGATE_MONITORING_PORT:-8502}",
-      description = "Port of the worker's Prometheus metrics (batching, lifecycle); 0 = none. Default: ${DEFAULT-VALUE}")
+      description = "Port of the worker's Prometheus metrics (/metrics) and probes (/healthz, /readyz); 0 = none. "
+          + "Default: ${DEFAULT-VALUE}")
   int monitoringPort;
 
   @Option(names = "--monitoring_host", defaultValue = "${env:INFERGATE_MONITORING_HOST:-0.0.0.0}",
@@ -27,14 +30,22 @@ final class WorkerCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return Processes.runUntilStopped(() -> ClusterNodes.start(cluster.toOptions(), worker.toOptions(), null,
-            Math.max(2, GatewayFlags.CORES))
-        .map(ClusterNodes.Member::node)
-        .compose(node -> monitoringPort == 0 ? Future.succeededFuture(node)
-            : node.vertx().createHttpServer()
-                .requestHandler(request -> request.response()
-                    .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(node.prometheus().scrape()))
-                .listen(monitoringPort, monitoringHost).map(server -> node)));
+    int eventLoops = Math.max(2, GatewayFlags.CORES);
+    return Processes.runUntilStopped(() -> {
+      WorkerOptions options = worker.toOptions();
+      return ClusterNodes.join(cluster.toOptions(), eventLoops).compose(joined -> {
+        AtomicReference<Node> started = new AtomicReference<>();
+        Future<?> probes = monitoringPort == 0 ? Future.succeededFuture()
+            : WorkerMonitoring.listen(joined.vertx(), joined.prometheus(),
+                () -> started.get() != null && started.get().workerReady(), monitoringHost, monitoringPort);
+        return probes.compose(listening -> joined.startNode(options, null, eventLoops))
+            .map(member -> {
+              started.set(member.node());
+              return member.node();
+            })
+            // Node.start closes Vert.x when it fails; a port that cannot be bound must too.
+            .recover(failure -> joined.vertx().close().transform(closed -> Future.failedFuture(failure)));
+      });
+    });
   }
 }

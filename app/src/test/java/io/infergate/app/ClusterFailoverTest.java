@@ -30,7 +30,7 @@ class ClusterFailoverTest {
   @BeforeEach
   void startCluster() throws Exception {
     ClusterOptions cluster = new ClusterOptions("failover-" + UUID.randomUUID(), "127.0.0.1", 5821,
-        List.of("127.0.0.1"), "", false, 0, null, null);
+        List.of("127.0.0.1"), "", "", false, 0, null, null);
     Path config = Files.writeString(dir.resolve("models.config"), """
         model_config_list { config { name: "hp" base_path: "%s" model_version_policy { all {} } } }"""
         .formatted(TestModels.tfServing("saved_model_half_plus_two_2_versions")));

@@ -92,7 +92,7 @@ class ClusterSecurityTest {
   @Test
   void aProcessWithoutTheSecretDoesNotJoin() throws Exception {
     var stranger = TestServer.await(Clustering.start(new ClusterOptions(name, "127.0.0.1", 5901,
-        List.of("127.0.0.1:5901", "127.0.0.1:5902", "127.0.0.1:5903"), "", false, 0, null, null),
+        List.of("127.0.0.1:5901", "127.0.0.1:5902", "127.0.0.1:5903"), "", "", false, 0, null, null),
         new VertxOptions(), new SimpleMeterRegistry()));
     try {
       HazelcastInstance joined = stranger.manager().getHazelcastInstance();
@@ -112,7 +112,7 @@ class ClusterSecurityTest {
   void aRogueThatGotIntoHazelcastCannotTakeOrSendTraffic() throws Exception {
     String sniffedName = new ClusterSecret(SECRET).clusterName(name);
     var rogue = TestServer.await(Clustering.start(new ClusterOptions(sniffedName, "127.0.0.1", 5901,
-        List.of("127.0.0.1:5901", "127.0.0.1:5902", "127.0.0.1:5903"), "", false, 0, null, null),
+        List.of("127.0.0.1:5901", "127.0.0.1:5902", "127.0.0.1:5903"), "", "", false, 0, null, null),
         new VertxOptions(), new SimpleMeterRegistry()));
     try {
       HazelcastInstance hazelcast = rogue.manager().getHazelcastInstance();
@@ -150,7 +150,7 @@ class ClusterSecurityTest {
 
   private static ClusterOptions options(TestCertificates.Issued cert, TestCertificates authority) throws Exception {
     return new ClusterOptions(name, "127.0.0.1", 5901, List.of("127.0.0.1:5901", "127.0.0.1:5902", "127.0.0.1:5903"),
-        "", false, 0, new ClusterSecret(SECRET), new ClusterOptions.BusTls(Files.readString(cert.cert()),
+        "", "", false, 0, new ClusterSecret(SECRET), new ClusterOptions.BusTls(Files.readString(cert.cert()),
         Files.readString(cert.key()), Files.readString(authority.caCert())));
   }
 }

@@ -65,7 +65,7 @@ class ClusterTest {
   @BeforeAll
   static void startCluster() throws Exception {
     ClusterOptions cluster = new ClusterOptions("test-" + UUID.randomUUID(), "127.0.0.1", 5801,
-        List.of("127.0.0.1"), "", false, 0, null, null);
+        List.of("127.0.0.1"), "", "", false, 0, null, null);
     Path config = Files.writeString(dir.resolve("models.config"), """
         model_config_list { config { name: "hp" base_path: "%s" model_version_policy { all {} }
           version_labels { key: "stable" value: 123 } version_labels { key: "canary" value: 124 } } }"""

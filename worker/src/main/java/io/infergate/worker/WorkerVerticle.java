@@ -31,6 +31,8 @@ import io.infergate.worker.runtime.PreparedCall;
 import io.infergate.worker.runtime.LoadedModel;
 import io.infergate.worker.runtime.SavedModelLoader;
 import io.infergate.worker.runtime.SavedModelServable;
+import io.infergate.common.metrics.MetricNames;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -69,6 +71,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
   private BatchScheduler scheduler;
   private ModelManager<LoadedModel> manager;
   private ModelServerConfig lastFileConfig;
+  /** Between the first config's load and the start of shutdown. */
+  private volatile boolean serving;
 
   /**
    * @param workerId this worker's node id: its servables' addresses end with it
@@ -102,16 +106,33 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
           .onFailure(failure -> BusFailures.reply(message, failure)));
     }
     return manager.apply(options.modelConfig(), true)
-        .onSuccess(v -> startPolling())
+        .onSuccess(v -> {
+          serving = true;
+          startPolling();
+        })
         .recover(failure -> manager.shutdown().transform(unloaded -> Future.failedFuture(failure)));
   }
 
   @Override
   public Future<?> stop() {
+    serving = false;
     return manager.shutdown()
         .transform(done -> scheduler == null ? Future.succeededFuture()
             : Future.fromCompletionStage(scheduler.close(), context))
         .transform(done -> Future.join(inference.close(), loading.close()));
+  }
+
+  /**
+   * Ready for traffic (Kubernetes' readiness probe): the first config has loaded, the worker is a
+   * connected cluster member, and every model it is told to serve has a version taking requests
+   * here. Safe to call from any thread.
+   */
+  public boolean ready() {
+    return serving && registry.isConnected() && manager.modelNames().stream().allMatch(this::hostsVersionOf);
+  }
+
+  private boolean hostsVersionOf(String model) {
+    return hosted.values().stream().anyMatch(entry -> entry.servable.id().name().equals(model) && !entry.stopping);
   }
 
   /**
@@ -199,6 +220,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     private final SavedModelServable servable;
     private final BatchQueue queue;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Gauge inFlightGauge;
     private final Promise<Void> drained = Promise.promise();
     private volatile boolean stopping;
     private MessageConsumer<Object> consumer;
@@ -206,6 +228,11 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     HostedServable(SavedModelServable servable, BatchQueue queue) {
       this.servable = servable;
       this.queue = queue;
+      // What an autoscaler reads: requests this worker holds for the version, queued or running.
+      this.inFlightGauge = Gauge.builder(MetricNames.WORKER_REQUESTS_IN_FLIGHT, inFlight, AtomicInteger::get)
+          .description("Requests a worker holds for a version, waiting for a batch or running")
+          .tags("model", servable.id().name(), "version", Long.toString(servable.id().version()))
+          .register(meters);
     }
 
     /**
@@ -295,6 +322,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
      */
     Future<Void> stop() {
       stopping = true;
+      meters.remove(inFlightGauge);
       if (inFlight.get() == 0) {
         drained.tryComplete();
       }

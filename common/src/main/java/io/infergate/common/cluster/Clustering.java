@@ -96,8 +96,12 @@ public final class Clustering {
     JoinConfig join = memberEndpointOnly(config, options.host(), options.port());
     join.getAutoDetectionConfig().setEnabled(false);
     join.getMulticastConfig().setEnabled(options.multicast());
-    if (options.kubernetesService() != null && !options.kubernetesService().isEmpty()) {
+    if (!isEmpty(options.kubernetesService())) {
       join.getKubernetesConfig().setEnabled(true).setProperty("service-name", options.kubernetesService());
+    } else if (!isEmpty(options.kubernetesServiceDns())) {
+      // Every address of the headless service is a member on this member's own port.
+      join.getKubernetesConfig().setEnabled(true).setProperty("service-dns", options.kubernetesServiceDns())
+          .setProperty("service-port", Integer.toString(options.port()));
     } else if (!options.multicast()) {
       if (options.members().isEmpty()) {
         throw new ConfigException("Give cluster members (--cluster_members), a Kubernetes service, or multicast");
@@ -105,6 +109,10 @@ public final class Clustering {
       join.getTcpIpConfig().setEnabled(true).setMembers(options.members());
     }
     return config;
+  }
+
+  private static boolean isEmpty(String value) {
+    return value == null || value.isEmpty();
   }
 
   /** The bus between members: on the cluster interface and port, with mutual TLS when configured. */

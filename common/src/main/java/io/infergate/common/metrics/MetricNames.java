@@ -33,6 +33,7 @@ public final class MetricNames {
   public static final String REQUESTS_SHED = "infergate.requests.shed";
   public static final String SHADOW_LATENCY = "infergate.shadow.latency";
   public static final String VARIANT_REQUESTS = "infergate.variant.requests";
+  public static final String WORKER_REQUESTS_IN_FLIGHT = "infergate.worker.requests.in_flight";
   public static final String TF_SERVING_BATCHING_SESSION_INPUT_BATCH_SIZE = "tensorflow.serving.batching_session.input_batch_size";
   public static final String TF_SERVING_BATCHING_SESSION_PADDING_SIZE = "tensorflow.serving.batching_session.padding_size";
   public static final String TF_SERVING_BATCHING_SESSION_PROCESSED_BATCH_SIZE = "tensorflow.serving.batching_session.processed_batch_size";

@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,8 @@ public final class ModelManager<S extends LoadedServable> {
   private final LifecycleMetrics metrics;
   private final Map<String, ManagedModel> models = new HashMap<>();
   private final ModelRegistry.Subscription pinWatch;
+  /** The models of the config last applied, for readiness probes on other threads. */
+  private volatile Set<String> modelNames = Set.of();
 
   /** Call on the context the manager is to run on: the registry's changes come back to it. */
   public ModelManager(Vertx vertx, ModelRegistry registry, Loader<S> loader, ServableHost<S> host,
@@ -74,6 +77,7 @@ public final class ModelManager<S extends LoadedServable> {
   public Future<Void> apply(ModelServerConfig config, boolean strictLabels) {
     Map<String, ModelConfig> wanted = new TreeMap<>();
     config.getModelConfigList().getConfigList().forEach(model -> wanted.put(model.getName(), model));
+    modelNames = Set.copyOf(wanted.keySet());
     List<Future<Void>> work = new ArrayList<>();
     for (ManagedModel model : List.copyOf(models.values())) {
       if (!wanted.containsKey(model.config.getName())) {
@@ -90,6 +94,11 @@ public final class ModelManager<S extends LoadedServable> {
       wanted.keySet().forEach(name -> labels.add(applyLabels(models.get(name), strictLabels)));
       return Future.all(labels).mapEmpty();
     });
+  }
+
+  /** The names of the models the manager was last told to serve. */
+  public Set<String> modelNames() {
+    return modelNames;
   }
 
   /** Looks at every model's folder again: new versions load, versions that left the policy unload. */
