@@ -2,6 +2,7 @@ package io.infergate.app;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.infergate.netlab.NetworkLab;
 import io.infergate.worker.TestModels;
 import io.vertx.core.json.JsonObject;
 import java.net.HttpURLConnection;

@@ -1,4 +1,4 @@
-package io.infergate.app;
+package io.infergate.netlab;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -12,9 +12,10 @@ import java.util.concurrent.TimeUnit;
  * Hosts of their own on this machine for fault tests: one network namespace per host, each
  * wired to a bridge in the test's namespace by a veth pair, so that a link can be cut (the host
  * drops off the network, as a pod whose node fails) or the route between two hosts blocked (a
- * partition), not only a process killed. Needs root and iproute2.
+ * partition), not only a process killed. Needs root and iproute2. Used by the network fault
+ * tests and by the run of the Kubernetes manifests' pods.
  */
-final class NetworkLab implements AutoCloseable {
+public final class NetworkLab implements AutoCloseable {
 
   private static final String BRIDGE = "igbr0";
   private static final String SUBNET = "10.77.0.";
@@ -23,7 +24,7 @@ final class NetworkLab implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
 
   /** Whether this machine lets the test make namespaces (root, with the ip tool). */
-  static boolean available() {
+  public static boolean available() {
     try {
       return "0".equals(new String(new ProcessBuilder("id", "-u").start().getInputStream().readAllBytes()).trim())
           && new ProcessBuilder("ip", "netns", "list").start().waitFor() == 0;
@@ -32,7 +33,7 @@ final class NetworkLab implements AutoCloseable {
     }
   }
 
-  NetworkLab() throws Exception {
+  public NetworkLab() throws Exception {
     cleanUp();
     ip("link", "add", BRIDGE, "type", "bridge");
     ip("addr", "add", SUBNET + "1/24", "dev", BRIDGE);
@@ -40,12 +41,12 @@ final class NetworkLab implements AutoCloseable {
   }
 
   /** The test's own address on the lab's network. */
-  static String testAddress() {
+  public static String testAddress() {
     return SUBNET + "1";
   }
 
   /** Adds a host; returns its address. */
-  String host(String name) throws Exception {
+  public String host(String name) throws Exception {
     String address = SUBNET + (10 + addresses.size());
     String ns = namespace(name);
     ip("netns", "add", ns);
@@ -60,12 +61,12 @@ final class NetworkLab implements AutoCloseable {
     return address;
   }
 
-  String address(String name) {
+  public String address(String name) {
     return addresses.get(name);
   }
 
   /** Starts a command on a host; its output goes to {@code log}. Stopped when the lab closes. */
-  Process run(String name, Path log, List<String> command) throws IOException {
+  public Process run(String name, Path log, List<String> command) throws IOException {
     List<String> inNamespace = new ArrayList<>(List.of("ip", "netns", "exec", namespace(name)));
     inNamespace.addAll(command);
     Process process = new ProcessBuilder(inNamespace).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -74,20 +75,20 @@ final class NetworkLab implements AutoCloseable {
   }
 
   /** Takes the host off the network: its link goes down, as when its machine or cable fails. */
-  void cut(String name) throws Exception {
+  public void cut(String name) throws Exception {
     ip("link", "set", veth(name), "down");
   }
 
-  void reconnect(String name) throws Exception {
+  public void reconnect(String name) throws Exception {
     ip("link", "set", veth(name), "up");
   }
 
   /** Blocks traffic between every host of {@code one} and every host of {@code other}, both ways. */
-  void partition(List<String> one, List<String> other) throws Exception {
+  public void partition(List<String> one, List<String> other) throws Exception {
     routes("add", one, other);
   }
 
-  void heal(List<String> one, List<String> other) throws Exception {
+  public void heal(List<String> one, List<String> other) throws Exception {
     routes("del", one, other);
   }
 
