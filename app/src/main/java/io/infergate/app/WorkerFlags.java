@@ -7,6 +7,7 @@ import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.batching.BatchConfig;
 import io.infergate.worker.lifecycle.ManagerOptions;
+import io.infergate.worker.lifecycle.MemoryBudget;
 import io.infergate.worker.lifecycle.ModelRoots;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.runtime.SavedModelOptions;
@@ -123,6 +124,12 @@ final class WorkerFlags {
       description = "Comma-separated GPU ids TensorFlow may use (e.g. 0,1); empty = all")
   String gpuVisibleDevices;
 
+  @Option(names = "--memory_budget_bytes", defaultValue = "${env:INFERGATE_MEMORY_BUDGET_BYTES:-0}",
+      description = "Memory the worker's loaded versions may hold together (each measured at its load); 0 = the "
+          + "process's memory (the container's limit, else the machine's) less the Java heap, less a fifth. "
+          + "Default: ${DEFAULT-VALUE}")
+  long memoryBudgetBytes;
+
   @Option(names = "--allowed_model_roots", defaultValue = "${env:INFERGATE_ALLOWED_MODEL_ROOTS:-}",
       description = "Comma-separated folders a model config sent by a client (gRPC HandleReloadConfigRequest) may "
           + "load models from. Default: the folders holding the started config's base paths")
@@ -140,6 +147,9 @@ final class WorkerFlags {
     }
     if (gpuMemoryFraction < 0 || gpuMemoryFraction > 1) {
       throw new ConfigException("--per_process_gpu_memory_fraction must be between 0 and 1");
+    }
+    if (memoryBudgetBytes < 0) {
+      throw new ConfigException("--memory_budget_bytes cannot be negative");
     }
     if (maxLoadRetries < 0 || loadRetryIntervalMicros < 0 || warmupIterations < 0) {
       throw new ConfigException("--max_num_load_retries, --load_retry_interval_micros and "
@@ -172,7 +182,7 @@ final class WorkerFlags {
             .setVisibleDeviceList(gpuVisibleDevices.trim()))
         .build();
     ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
-        allowLabelsForUnavailableModels);
+        allowLabelsForUnavailableModels, memoryBudgetBytes == 0 ? MemoryBudget.defaultBytes() : memoryBudgetBytes);
     SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
         Math.max(1, warmupIterations), perModelBatching);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());

@@ -114,6 +114,15 @@ class ClusterTest {
   }
 
   @Test
+  void theRegistryShowsWhatEachVersionHoldsInMemory() throws Exception {
+    JsonObject versions = admin(clientA, HttpMethod.GET, "/admin/registry", null, TOKEN).bodyAsJsonObject()
+        .getJsonObject("models").getJsonObject("hp").getJsonObject("versions");
+    for (String version : List.of("123", "124")) {
+      assertThat(versions.getJsonObject(version).getLong("memory_bytes")).as(version).isPositive();
+    }
+  }
+
+  @Test
   void aLabelFlipOnOneGatewayReachesTheOtherWithinASecond() throws Exception {
     HttpResponse<Buffer> refused = admin(clientA, HttpMethod.PUT, "/admin/models/hp/labels/stable", "{\"version\": 999}", TOKEN);
     assertThat(refused.statusCode()).isEqualTo(400);

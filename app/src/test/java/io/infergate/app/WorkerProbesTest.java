@@ -51,7 +51,9 @@ class WorkerProbesTest {
       node.set(TestServer.await(joined.startNode(worker, null, 2)).node());
       assertThat(get(port, "/readyz")).isEqualTo("200 {\"ready\": true}");
       assertThat(get(port, "/metrics"))
-          .contains("infergate_worker_requests_in_flight{model=\"hp\",version=\"124\"} 0.0");
+          .contains("infergate_worker_requests_in_flight{model=\"hp\",version=\"124\"} 0.0")
+          .contains("infergate_model_memory_bytes{model=\"hp\",version=\"124\"}")
+          .contains("infergate_worker_memory_budget_bytes ", "infergate_worker_memory_used_bytes ");
 
       // Cut off from the cluster (its member gone), the worker must stop taking traffic.
       joined.hazelcast().getLifecycleService().terminate();

@@ -26,6 +26,7 @@ public final class MetricNames {
   public static final String GPU_MEMORY_USED = "infergate.gpu.memory.used";
   public static final String GPU_UTILIZATION = "infergate.gpu.utilization";
   public static final String MODEL_LOAD = "infergate.model.load";
+  public static final String MODEL_MEMORY = "infergate.model.memory";
   public static final String MODEL_STATE = "infergate.model.state";
   public static final String REQUEST_LATENCY = "infergate.request.latency";
   public static final String REQUESTS_IN_FLIGHT = "infergate.requests.in_flight";
@@ -33,6 +34,8 @@ public final class MetricNames {
   public static final String REQUESTS_SHED = "infergate.requests.shed";
   public static final String SHADOW_LATENCY = "infergate.shadow.latency";
   public static final String VARIANT_REQUESTS = "infergate.variant.requests";
+  public static final String WORKER_MEMORY_BUDGET = "infergate.worker.memory.budget";
+  public static final String WORKER_MEMORY_USED = "infergate.worker.memory.used";
   public static final String WORKER_REQUESTS_IN_FLIGHT = "infergate.worker.requests.in_flight";
   public static final String TF_SERVING_BATCHING_SESSION_INPUT_BATCH_SIZE = "tensorflow.serving.batching_session.input_batch_size";
   public static final String TF_SERVING_BATCHING_SESSION_PADDING_SIZE = "tensorflow.serving.batching_session.padding_size";

@@ -10,12 +10,12 @@ import java.util.Map;
 /**
  * What the registry knows of one servable: its lifecycle state, the error of a failed load,
  * once loaded its signatures (so gateways decode and describe requests without asking a
- * worker), and the workers it is AVAILABLE on. A worker publishes its own record; the routing
- * snapshot merges the records of every worker.
+ * worker) and its memory footprint, and the workers it is AVAILABLE on. A worker publishes its
+ * own record; the routing snapshot merges the records of every worker.
  */
 public record ServableRecord(
     ServableId id, State state, StatusCode errorCode, String errorMessage,
-    SignatureDefMap signatures, List<String> workers, Map<String, String> invalidSignatures) {
+    SignatureDefMap signatures, List<String> workers, Map<String, String> invalidSignatures, long memoryBytes) {
 
   public ServableRecord {
     workers = List.copyOf(workers);
@@ -23,23 +23,28 @@ public record ServableRecord(
   }
 
   public static ServableRecord of(ServableId id, State state) {
-    return new ServableRecord(id, state, StatusCode.OK, "", SignatureDefMap.getDefaultInstance(), List.of(), Map.of());
+    return new ServableRecord(id, state, StatusCode.OK, "", SignatureDefMap.getDefaultInstance(), List.of(), Map.of(),
+        0);
   }
 
   public static ServableRecord available(ServableId id, SignatureDefMap signatures) {
-    return available(id, signatures, Map.of());
+    return available(id, signatures, Map.of(), 0);
   }
 
-  /** @param invalidSignatures signatures that do not match the graph (requests to them fail), and why */
+  /**
+   * @param invalidSignatures signatures that do not match the graph (requests to them fail), and why
+   * @param memoryBytes what the version holds in memory, measured at load
+   */
   public static ServableRecord available(ServableId id, SignatureDefMap signatures,
-                                         Map<String, String> invalidSignatures) {
-    return new ServableRecord(id, State.AVAILABLE, StatusCode.OK, "", signatures, List.of(), invalidSignatures);
+                                         Map<String, String> invalidSignatures, long memoryBytes) {
+    return new ServableRecord(id, State.AVAILABLE, StatusCode.OK, "", signatures, List.of(), invalidSignatures,
+        memoryBytes);
   }
 
   /** A load that failed for good: END, with the error that ended it. */
   public static ServableRecord failed(ServableId id, StatusCode code, String message) {
     return new ServableRecord(id, State.END, code, message, SignatureDefMap.getDefaultInstance(), List.of(),
-        Map.of());
+        Map.of(), 0);
   }
 
   /** AVAILABLE on at least one worker. */

@@ -109,7 +109,7 @@ public abstract class StoredModelRegistry implements ModelRegistry {
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
         .setSignatures(record.signatures()).setWorker(worker).putAllInvalidSignatures(record.invalidSignatures())
-        .build());
+        .setMemoryBytes(record.memoryBytes()).build());
     return write(() -> {
       ensureModel(id.name());
       own.put(key, entry);
@@ -335,20 +335,25 @@ public abstract class StoredModelRegistry implements ModelRegistry {
     return caller == null ? Future.fromCompletionStage(done) : Future.fromCompletionStage(done, caller);
   }
 
-  /** One version across workers: AVAILABLE where any worker serves it, else the furthest state seen. */
+  /**
+   * One version across workers: AVAILABLE where any worker serves it, else the furthest state
+   * seen; its footprint the largest any worker measured.
+   */
   private static ServableRecord merge(ServableId id, List<ServableEntry> onWorkers) {
     List<String> serving = new ArrayList<>();
     ServableEntry best = onWorkers.get(0);
+    long memoryBytes = 0;
     for (ServableEntry entry : onWorkers) {
       if (entry.getState() == State.AVAILABLE_VALUE) {
         serving.add(entry.getWorker());
       }
+      memoryBytes = Math.max(memoryBytes, entry.getMemoryBytes());
       if (rank(entry.getState()) > rank(best.getState())) {
         best = entry;
       }
     }
     return new ServableRecord(id, State.forNumber(best.getState()), StatusCode.ofNumber(best.getErrorCode()),
-        best.getErrorMessage(), best.getSignatures(), serving, best.getInvalidSignaturesMap());
+        best.getErrorMessage(), best.getSignatures(), serving, best.getInvalidSignaturesMap(), memoryBytes);
   }
 
   /** Which state of a version on several workers describes it best. */

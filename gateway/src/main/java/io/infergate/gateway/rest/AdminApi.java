@@ -214,6 +214,7 @@ public final class AdminApi {
     model.versions().forEach((version, record) -> versions.put(Long.toString(version), new JsonObject()
         .put("state", record.state().name())
         .put("workers", new JsonArray(record.workers()))
+        .put("memory_bytes", record.memoryBytes())
         .put("error_code", record.errorCode().name())
         .put("error_message", record.errorMessage())));
     JsonObject labels = new JsonObject();

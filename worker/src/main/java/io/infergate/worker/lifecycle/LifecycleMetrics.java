@@ -8,20 +8,39 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** Load latency and the current lifecycle state of each version. */
+/** Load latency, the current lifecycle state of each version, and the memory versions hold against the budget. */
 final class LifecycleMetrics {
 
   private final MeterRegistry registry;
   private final Map<ServableId, AtomicInteger> states = new ConcurrentHashMap<>();
   private final Map<ServableId, Gauge> gauges = new ConcurrentHashMap<>();
+  private final Map<ServableId, Gauge> footprints = new ConcurrentHashMap<>();
+  private final Map<ServableId, Long> held = new ConcurrentHashMap<>();
 
-  LifecycleMetrics(MeterRegistry registry) {
+  LifecycleMetrics(MeterRegistry registry, long memoryBudgetBytes) {
     this.registry = registry;
+    Gauge.builder(MetricNames.WORKER_MEMORY_BUDGET, () -> memoryBudgetBytes).baseUnit("bytes")
+        .description("Memory the worker's loaded versions may hold together").register(registry);
+    Gauge.builder(MetricNames.WORKER_MEMORY_USED, this, LifecycleMetrics::heldBytes).baseUnit("bytes")
+        .description("Memory the worker's loaded versions hold, as measured at their loads").register(registry);
+  }
+
+  /** A version holds {@code bytes} from its load until it is forgotten. */
+  void holds(ServableId id, long bytes) {
+    held.put(id, bytes);
+    footprints.computeIfAbsent(id, key -> Gauge.builder(MetricNames.MODEL_MEMORY, held, map -> map.getOrDefault(key, 0L))
+        .baseUnit("bytes").description("Memory a loaded version holds, measured at its load")
+        .tags(tags(key)).register(registry));
+  }
+
+  long heldBytes() {
+    return held.values().stream().mapToLong(Long::longValue).sum();
   }
 
   void state(ServableId id, State state) {
@@ -46,9 +65,12 @@ final class LifecycleMetrics {
 
   void forget(ServableId id) {
     states.remove(id);
-    Gauge gauge = gauges.remove(id);
-    if (gauge != null) {
-      registry.remove(gauge);
+    held.remove(id);
+    for (Map<ServableId, Gauge> meters : List.of(gauges, footprints)) {
+      Gauge gauge = meters.remove(id);
+      if (gauge != null) {
+        registry.remove(gauge);
+      }
     }
   }
 

@@ -17,6 +17,11 @@ public interface LoadedServable extends AutoCloseable {
     return Map.of();
   }
 
+  /** The memory it holds, measured when it loaded; 0 when unknown. */
+  default long memoryBytes() {
+    return 0;
+  }
+
   /** How it was loaded, for the load log line (warmup, devices). */
   String describe();
 

@@ -6,8 +6,10 @@ package io.infergate.worker.lifecycle;
  * @param maxLoadRetries further attempts after a failed load (TF Serving's --max_num_load_retries)
  * @param loadRetryIntervalMillis pause between attempts
  * @param allowLabelsForUnavailableModels a config may label versions that are not available
+ * @param memoryBudgetBytes the memory the worker's loaded versions may hold together
  */
-public record ManagerOptions(int maxLoadRetries, long loadRetryIntervalMillis, boolean allowLabelsForUnavailableModels) {
+public record ManagerOptions(int maxLoadRetries, long loadRetryIntervalMillis, boolean allowLabelsForUnavailableModels,
+                             long memoryBudgetBytes) {
 
-  public static final ManagerOptions DEFAULT = new ManagerOptions(5, 60_000, false);
+  public static final ManagerOptions DEFAULT = new ManagerOptions(5, 60_000, false, MemoryBudget.defaultBytes());
 }

@@ -64,7 +64,7 @@ public final class ModelManager<S extends LoadedServable> {
     this.host = host;
     this.loadExecutor = loadExecutor;
     this.options = options;
-    this.metrics = new LifecycleMetrics(meters);
+    this.metrics = new LifecycleMetrics(meters, options.memoryBudgetBytes());
     this.pinWatch = registry.onChange(this::pinsMayHaveChanged);
   }
 
@@ -193,11 +193,17 @@ public final class ModelManager<S extends LoadedServable> {
           return host.serve(loaded).onSuccess(v -> version.serving = true);
         })
         .compose(v -> {
-          LOG.info("Loaded servable {} from {} in {} ms; {}", version.id, version.directory,
-              (System.nanoTime() - started) / 1_000_000, version.servable.describe());
+          LOG.info("Loaded servable {} from {} in {} ms, holding {} MiB; {}", version.id, version.directory,
+              (System.nanoTime() - started) / 1_000_000, version.servable.memoryBytes() >> 20,
+              version.servable.describe());
           metrics.loaded(version.id, System.nanoTime() - started, true);
+          metrics.holds(version.id, version.servable.memoryBytes());
+          if (metrics.heldBytes() > options.memoryBudgetBytes()) {
+            LOG.warn("The loaded versions hold {} MiB, more than the worker's memory budget of {} MiB",
+                metrics.heldBytes() >> 20, options.memoryBudgetBytes() >> 20);
+          }
           return publish(version, ServableRecord.available(version.id, version.servable.signatures(),
-              version.servable.invalidSignatures()));
+              version.servable.invalidSignatures(), version.servable.memoryBytes()));
         })
         .recover(failure -> {
           ServingException status = ServingException.of(failure);

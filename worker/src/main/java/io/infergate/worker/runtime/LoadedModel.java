@@ -11,9 +11,10 @@ import java.util.Map;
  *
  * @param batching the version's own batching parameters ({@code batching_params.pbtxt}), or null for the server's
  * @param warmup how it was warmed up
+ * @param memoryBytes what it holds in memory, measured at load ({@link ResidentMemory})
  */
-public record LoadedModel(SavedModelServable servable, BatchingParameters batching, Warmup.Result warmup)
-    implements LoadedServable {
+public record LoadedModel(SavedModelServable servable, BatchingParameters batching, Warmup.Result warmup,
+                          long memoryBytes) implements LoadedServable {
 
   @Override
   public ServableId id() {

@@ -28,6 +28,8 @@ public final class SavedModelLoader implements Loader<LoadedModel> {
 
   @Override
   public LoadedModel load(ServableId id, Path directory) throws Exception {
+    TensorFlowRuntime.start(options.session());
+    long residentBefore = ResidentMemory.bytes();
     SavedModelServable servable = SavedModelServable.load(id, directory, options.session());
     try {
       BatchingParameters batching = null;
@@ -37,7 +39,9 @@ public final class SavedModelLoader implements Loader<LoadedModel> {
       }
       Warmup.Result warmedUp = options.warmup() ? Warmup.run(servable, directory, options.warmupIterations())
           : new Warmup.Result(0, Set.of());
-      return new LoadedModel(servable, batching, warmedUp);
+      // Measured after warmup: TensorFlow allocates much of what a version holds on its first runs.
+      return new LoadedModel(servable, batching, warmedUp,
+          ResidentMemory.footprint(residentBefore, ResidentMemory.bytes(), directory));
     } catch (Exception | Error e) {
       servable.close();
       if (e instanceof ConfigException || e instanceof ServingException) {

@@ -45,6 +45,7 @@ class ModelManagerTest {
   final Map<Long, Path> loadedFrom = new ConcurrentHashMap<>();
   volatile boolean hostRefuses;
   ModelManager<FakeServable> manager;
+  final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
   record FakeServable(ServableId id, List<String> events) implements LoadedServable {
     @Override
@@ -55,6 +56,11 @@ class ModelManagerTest {
     @Override
     public String describe() {
       return "fake";
+    }
+
+    @Override
+    public long memoryBytes() {
+      return id.version() * 1000;
     }
 
     @Override
@@ -100,7 +106,7 @@ class ModelManagerTest {
       }
     };
     manager = onContext(() -> Future.succeededFuture(new ModelManager<>(vertx, registry, loader, host, loads,
-        new ManagerOptions(2, 10, false), new SimpleMeterRegistry())));
+        new ManagerOptions(2, 10, false, 1L << 30), meters)));
   }
 
   @AfterEach
@@ -118,6 +124,21 @@ class ModelManagerTest {
     onContext(manager::pollFileSystem);
     assertThat(events).containsSubsequence("load 2", "serve 2", "available 2", "stop 1", "close 1");
     assertThat(states()).containsExactly(Map.entry(2L, State.AVAILABLE));
+  }
+
+  @Test
+  void eachVersionsFootprintIsPublishedAndCountedUntilItIsUnloaded() throws Exception {
+    version("a", 1);
+    apply("a");
+    assertThat(registry.snapshot().model("m").orElseThrow().versions().get(1L).memoryBytes()).isEqualTo(1000);
+    assertThat(meters.get("infergate.worker.memory.used").gauge().value()).isEqualTo(1000);
+    assertThat(meters.get("infergate.worker.memory.budget").gauge().value()).isEqualTo(1L << 30);
+    assertThat(meters.get("infergate.model.memory").tag("version", "1").gauge().value()).isEqualTo(1000);
+
+    version("a", 2);
+    onContext(manager::pollFileSystem);
+    assertThat(meters.get("infergate.worker.memory.used").gauge().value()).as("version 1 freed").isEqualTo(2000);
+    assertThat(meters.find("infergate.model.memory").tag("version", "1").gauge()).isNull();
   }
 
   @Test
