@@ -3,6 +3,7 @@ package io.infergate.app;
 import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
 import io.infergate.proto.serving.BatchingParameters;
+import io.infergate.proto.serving.ModelConfig;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.batching.BatchConfig;
@@ -130,6 +131,12 @@ final class WorkerFlags {
           + "Default: ${DEFAULT-VALUE}")
   long memoryBudgetBytes;
 
+  @Option(names = "--default_model_paging", defaultValue = "${env:INFERGATE_DEFAULT_MODEL_PAGING:-pinned}",
+      description = "How a model whose config sets no paging is kept: pinned (always loaded) or pageable (loaded "
+          + "on its first request, evicted least recently used when a load needs room under --memory_budget_bytes). "
+          + "Default: ${DEFAULT-VALUE}")
+  String defaultModelPaging;
+
   @Option(names = "--allowed_model_roots", defaultValue = "${env:INFERGATE_ALLOWED_MODEL_ROOTS:-}",
       description = "Comma-separated folders a model config sent by a client (gRPC HandleReloadConfigRequest) may "
           + "load models from. Default: the folders holding the started config's base paths")
@@ -182,12 +189,21 @@ final class WorkerFlags {
             .setVisibleDeviceList(gpuVisibleDevices.trim()))
         .build();
     ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
-        allowLabelsForUnavailableModels, memoryBudgetBytes == 0 ? MemoryBudget.defaultBytes() : memoryBudgetBytes);
+        allowLabelsForUnavailableModels, memoryBudgetBytes == 0 ? MemoryBudget.defaultBytes() : memoryBudgetBytes,
+        paging(defaultModelPaging));
     SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
         Math.max(1, warmupIterations), perModelBatching);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());
     return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, lifecycle, loader, batching,
         inferenceThreads, Math.max(1, numLoadThreads), allowedRoots(config));
+  }
+
+  private static ModelConfig.Paging paging(String name) {
+    return switch (name) {
+      case "pinned" -> ModelConfig.Paging.PINNED;
+      case "pageable" -> ModelConfig.Paging.PAGEABLE;
+      default -> throw new ConfigException("--default_model_paging is pinned or pageable, not " + name);
+    };
   }
 
   private ModelRoots allowedRoots(ModelServerConfig config) {

@@ -25,6 +25,7 @@ import io.infergate.worker.batching.BatchQueue;
 import io.infergate.worker.batching.BatchScheduler;
 import io.infergate.worker.lifecycle.ModelManager;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
+import io.infergate.worker.lifecycle.PagedModels;
 import io.infergate.worker.lifecycle.ServableHost;
 import io.infergate.worker.runtime.GpuMetrics;
 import io.infergate.worker.runtime.PreparedCall;
@@ -70,6 +71,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
   private WorkerExecutor loading;
   private BatchScheduler scheduler;
   private ModelManager<LoadedModel> manager;
+  private PagedModels paging;
   private ModelServerConfig lastFileConfig;
   /** Between the first config's load and the start of shutdown. */
   private volatile boolean serving;
@@ -97,6 +99,11 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     }
     manager = new ModelManager<>(vertx, registry, new SavedModelLoader(options.loader()), this, loading,
         options.lifecycle(), meters);
+    paging = new PagedModels(manager, this, options.lifecycle().memoryBudgetBytes(),
+        options.lifecycle().defaultPaging(), meters);
+    vertx.eventBus().<String>consumer(Addresses.pageIn(workerId), message -> paging.pageIn(message.body())
+        .onSuccess(v -> message.reply(message.body()))
+        .onFailure(failure -> BusFailures.reply(message, failure)));
     GpuMetrics.start(vertx, loading, meters);
     lastFileConfig = options.modelConfig();
     for (String address : List.of(Addresses.RELOAD_CONFIG, Addresses.reloadConfig(workerId))) {
@@ -105,7 +112,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
               .setStatus(StatusProto.newBuilder().setErrorCode(Code.OK)).build()))
           .onFailure(failure -> BusFailures.reply(message, failure)));
     }
-    return manager.apply(options.modelConfig(), true)
+    return paging.apply(options.modelConfig(), true)
         .onSuccess(v -> {
           serving = true;
           startPolling();
@@ -135,6 +142,18 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     return hosted.values().stream().anyMatch(entry -> entry.servable.id().name().equals(model) && !entry.stopping);
   }
 
+  @Override
+  public int requestsInFlight(String model) {
+    return hosted.values().stream().filter(entry -> entry.servable.id().name().equals(model))
+        .mapToInt(entry -> entry.inFlight.get()).sum();
+  }
+
+  @Override
+  public long lastUsedNanos(String model) {
+    return hosted.values().stream().filter(entry -> entry.servable.id().name().equals(model))
+        .mapToLong(entry -> entry.lastUsed).max().orElse(Long.MIN_VALUE);
+  }
+
   /**
    * Realises a config sent by a client (gRPC's HandleReloadConfigRequest): a model outside the
    * allowed roots is refused (PERMISSION_DENIED) before anything on disk is looked at; a config
@@ -152,7 +171,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
         .compose(validated -> {
           LOG.info("Applying a model config sent by a client ({} models)",
               validated.getModelConfigList().getConfigCount());
-          return manager.apply(validated, true).recover(failure -> Future.failedFuture(
+          return paging.apply(validated, true).recover(failure -> Future.failedFuture(
               failure instanceof ConfigException
                   ? new ServingException(StatusCode.FAILED_PRECONDITION, failure.getMessage()) : failure));
         });
@@ -177,7 +196,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
           if (!config.equals(lastFileConfig)) {
             LOG.info("Model config {} changed; applying it", options.modelConfigFile());
             lastFileConfig = config;
-            manager.apply(config, false);
+            paging.apply(config, false);
           }
         });
   }
@@ -220,6 +239,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     private final SavedModelServable servable;
     private final BatchQueue queue;
     private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile long lastUsed = System.nanoTime();
     private final Gauge inFlightGauge;
     private final Promise<Void> drained = Promise.promise();
     private volatile boolean stopping;
@@ -283,6 +303,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
      */
     void serve(Object request, long deadline, LocalServables.Reply reply) {
       inFlight.incrementAndGet();
+      lastUsed = System.nanoTime();
       LocalServables.Reply once = (response, failure) -> {
         finished();
         reply.send(response, failure instanceof CompletionException wrapped && wrapped.getCause() != null

@@ -17,6 +17,11 @@ public final class Addresses {
     return RELOAD_CONFIG + "@" + worker;
   }
 
+  /** Where one worker takes requests to load one of its pageable models (a model name; answered once it serves). */
+  public static String pageIn(String worker) {
+    return "infergate.worker.page-in@" + worker;
+  }
+
   /** Where one worker takes predict, classify and regress requests for one servable. */
   public static String servable(ServableId id, String worker) {
     return SERVABLE_PREFIX + id.name() + "/" + id.version() + "@" + worker;

@@ -28,6 +28,9 @@ public final class MetricNames {
   public static final String MODEL_LOAD = "infergate.model.load";
   public static final String MODEL_MEMORY = "infergate.model.memory";
   public static final String MODEL_STATE = "infergate.model.state";
+  public static final String PAGING_COLD_START = "infergate.paging.cold_start";
+  public static final String PAGING_EVICTIONS = "infergate.paging.evictions";
+  public static final String PAGING_LOADS = "infergate.paging.loads";
   public static final String REQUEST_LATENCY = "infergate.request.latency";
   public static final String REQUESTS_IN_FLIGHT = "infergate.requests.in_flight";
   public static final String REQUESTS_IN_FLIGHT_BYTES = "infergate.requests.in_flight.bytes";

@@ -43,6 +43,10 @@ final class LifecycleMetrics {
     return held.values().stream().mapToLong(Long::longValue).sum();
   }
 
+  long heldBytes(String model) {
+    return held.entrySet().stream().filter(e -> e.getKey().name().equals(model)).mapToLong(Map.Entry::getValue).sum();
+  }
+
   void state(ServableId id, State state) {
     states.computeIfAbsent(id, key -> {
       AtomicInteger value = new AtomicInteger();

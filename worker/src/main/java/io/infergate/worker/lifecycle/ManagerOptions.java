@@ -1,5 +1,7 @@
 package io.infergate.worker.lifecycle;
 
+import io.infergate.proto.serving.ModelConfig;
+
 /**
  * How the manager treats versions, whatever loads them.
  *
@@ -7,9 +9,12 @@ package io.infergate.worker.lifecycle;
  * @param loadRetryIntervalMillis pause between attempts
  * @param allowLabelsForUnavailableModels a config may label versions that are not available
  * @param memoryBudgetBytes the memory the worker's loaded versions may hold together
+ * @param defaultPaging how a model whose config does not say is kept: PINNED (always loaded) or
+ *     PAGEABLE (loaded on demand, evicted for room)
  */
 public record ManagerOptions(int maxLoadRetries, long loadRetryIntervalMillis, boolean allowLabelsForUnavailableModels,
-                             long memoryBudgetBytes) {
+                             long memoryBudgetBytes, ModelConfig.Paging defaultPaging) {
 
-  public static final ManagerOptions DEFAULT = new ManagerOptions(5, 60_000, false, MemoryBudget.defaultBytes());
+  public static final ManagerOptions DEFAULT = new ManagerOptions(5, 60_000, false, MemoryBudget.defaultBytes(),
+      ModelConfig.Paging.PINNED);
 }

@@ -96,6 +96,22 @@ public final class ModelManager<S extends LoadedServable> {
     });
   }
 
+  /** What the loaded versions hold in memory together, as measured at their loads. */
+  public long heldBytes() {
+    return metrics.heldBytes();
+  }
+
+  /** What one model's loaded versions hold. */
+  public long heldBytes(String model) {
+    return metrics.heldBytes(model);
+  }
+
+  /** Whether some version of the model is loaded and taking requests here. */
+  public boolean serves(String model) {
+    ManagedModel managed = models.get(model);
+    return managed != null && managed.versions.values().stream().anyMatch(v -> v.phase == Phase.AVAILABLE);
+  }
+
   /** The names of the models the manager was last told to serve. */
   public Set<String> modelNames() {
     return modelNames;

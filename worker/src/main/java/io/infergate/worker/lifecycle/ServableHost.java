@@ -15,4 +15,14 @@ public interface ServableHost<S extends LoadedServable> {
 
   /** Stops taking new requests for a servable and completes once those in flight are done. */
   Future<Void> stopServing(ServableId id);
+
+  /** Requests the host holds for any version of the model, waiting or running; paging evicts only idle models. */
+  default int requestsInFlight(String model) {
+    return 0;
+  }
+
+  /** When the host last took a request for the model ({@link System#nanoTime()}), for least-recently-used eviction. */
+  default long lastUsedNanos(String model) {
+    return Long.MIN_VALUE;
+  }
 }

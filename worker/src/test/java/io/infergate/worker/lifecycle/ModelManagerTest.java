@@ -6,6 +6,7 @@ import io.infergate.common.ServableId;
 import io.infergate.common.registry.LocalModelRegistry;
 import io.infergate.common.registry.ServableRecord;
 import io.infergate.common.status.ServingException;
+import io.infergate.proto.serving.ModelConfig;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.proto.serving.ModelVersionStatus.State;
 import io.infergate.proto.serving.SignatureDefMap;
@@ -106,7 +107,7 @@ class ModelManagerTest {
       }
     };
     manager = onContext(() -> Future.succeededFuture(new ModelManager<>(vertx, registry, loader, host, loads,
-        new ManagerOptions(2, 10, false, 1L << 30), meters)));
+        new ManagerOptions(2, 10, false, 1L << 30, ModelConfig.Paging.PINNED), meters)));
   }
 
   @AfterEach
@@ -219,15 +220,7 @@ class ModelManagerTest {
   }
 
   private <T> T onContext(Supplier<Future<T>> work) throws Exception {
-    java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
-    context.runOnContext(v -> work.get().onComplete(done -> {
-      if (done.succeeded()) {
-        result.complete(done.result());
-      } else {
-        result.completeExceptionally(done.cause());
-      }
-    }));
-    return result.get(30, TimeUnit.SECONDS);
+    return OnContext.run(context, work);
   }
 
   private static <T> T await(Future<T> future) throws Exception {
