@@ -8,6 +8,7 @@ import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
 import io.infergate.gateway.SharedServices;
 import io.infergate.gateway.admission.Admission;
+import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.features.FeatureStores;
 import com.hazelcast.core.HazelcastInstance;
@@ -88,7 +89,7 @@ public final class Node {
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
           GatewayVerticle verticle = new GatewayVerticle(gateway, shared.updateAndGet(existing -> existing != null
               ? existing : new SharedServices(registry, prometheus, features.get(), local, drain,
-                  new Admission(gateway.admission(), prometheus))));
+                  new Admission(gateway.admission(), prometheus), new ColdStarts(vertx, registry))));
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))

@@ -30,7 +30,7 @@ public record GatewayServices(ModelRegistry registry, SnapshotRouter router, Inf
     WorkerClient workers = new WorkerClient(vertx, shared.registry(), shared.local(), expiry, limits,
         shared.admission());
     InferencePipeline pipeline = new InferencePipeline(router, shared.features(),
-        new Shadowing(router, workers, shared.prometheus()), workers);
+        new Shadowing(router, workers, shared.prometheus()), workers, shared.coldStarts());
     return new GatewayServices(shared.registry(), router, pipeline,
         new RequestMetrics(shared.prometheus(), shared.registry()), shared.prometheus(), shared.features(),
         shared.drain(), expiry, shared.admission());

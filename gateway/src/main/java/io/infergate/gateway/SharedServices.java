@@ -3,6 +3,7 @@ package io.infergate.gateway;
 import io.infergate.common.bus.LocalServables;
 import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.admission.Admission;
+import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -14,6 +15,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * @param local the servables of this process's worker, called without the event bus (none in a gateway-only process)
  * @param drain whether the process is shutting down (then not ready)
  * @param admission the process's budget of connections, requests and request memory
+ * @param coldStarts the loads of pageable models this process's requests are waiting for
  */
 public record SharedServices(ModelRegistry registry, PrometheusMeterRegistry prometheus, FeatureEnricher features,
-                             LocalServables local, Drain drain, Admission admission) {}
+                             LocalServables local, Drain drain, Admission admission, ColdStarts coldStarts) {}

@@ -35,6 +35,13 @@ public interface ModelRegistry {
   /** Records (or replaces) what is known of one servable. */
   Future<Void> publish(ServableRecord record);
 
+  /**
+   * Records that this worker can load a version on request (it is pageable, not loaded):
+   * {@code memoryBytes} as last measured (0 if never loaded), {@code freeBytes} the worker's
+   * budget left. Loading it publishes its states over this record.
+   */
+  Future<Void> publishPageable(ServableId id, long memoryBytes, long freeBytes);
+
   /** Forgets a servable once it has left service for good. */
   Future<Void> remove(ServableId id);
 

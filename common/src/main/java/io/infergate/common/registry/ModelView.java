@@ -33,6 +33,6 @@ public record ModelView(String name, NavigableMap<Long, ServableRecord> versions
   }
 
   public boolean isReady() {
-    return latestAvailable().isPresent();
+    return latestAvailable().isPresent() || versions.values().stream().anyMatch(ServableRecord::isPageable);
   }
 }

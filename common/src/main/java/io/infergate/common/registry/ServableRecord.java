@@ -10,21 +10,24 @@ import java.util.Map;
 /**
  * What the registry knows of one servable: its lifecycle state, the error of a failed load,
  * once loaded its signatures (so gateways decode and describe requests without asking a
- * worker) and its memory footprint, and the workers it is AVAILABLE on. A worker publishes its
- * own record; the routing snapshot merges the records of every worker.
+ * worker) and its memory footprint, the workers it is AVAILABLE on, and the workers that would
+ * load it on request with the memory each has left. A worker publishes its own record; the
+ * routing snapshot merges the records of every worker.
  */
 public record ServableRecord(
     ServableId id, State state, StatusCode errorCode, String errorMessage,
-    SignatureDefMap signatures, List<String> workers, Map<String, String> invalidSignatures, long memoryBytes) {
+    SignatureDefMap signatures, List<String> workers, Map<String, String> invalidSignatures, long memoryBytes,
+    Map<String, Long> pageableOn) {
 
   public ServableRecord {
     workers = List.copyOf(workers);
     invalidSignatures = Map.copyOf(invalidSignatures);
+    pageableOn = Map.copyOf(pageableOn);
   }
 
   public static ServableRecord of(ServableId id, State state) {
     return new ServableRecord(id, state, StatusCode.OK, "", SignatureDefMap.getDefaultInstance(), List.of(), Map.of(),
-        0);
+        0, Map.of());
   }
 
   public static ServableRecord available(ServableId id, SignatureDefMap signatures) {
@@ -38,13 +41,18 @@ public record ServableRecord(
   public static ServableRecord available(ServableId id, SignatureDefMap signatures,
                                          Map<String, String> invalidSignatures, long memoryBytes) {
     return new ServableRecord(id, State.AVAILABLE, StatusCode.OK, "", signatures, List.of(), invalidSignatures,
-        memoryBytes);
+        memoryBytes, Map.of());
   }
 
   /** A load that failed for good: END, with the error that ended it. */
   public static ServableRecord failed(ServableId id, StatusCode code, String message) {
     return new ServableRecord(id, State.END, code, message, SignatureDefMap.getDefaultInstance(), List.of(),
-        Map.of(), 0);
+        Map.of(), 0, Map.of());
+  }
+
+  /** Not loaded anywhere it could serve, but some worker loads it on request. */
+  public boolean isPageable() {
+    return !isAvailable() && !pageableOn.isEmpty();
   }
 
   /** AVAILABLE on at least one worker. */

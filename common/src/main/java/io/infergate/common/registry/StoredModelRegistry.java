@@ -104,12 +104,23 @@ public abstract class StoredModelRegistry implements ModelRegistry {
   @Override
   public Future<Void> publish(ServableRecord record) {
     ServableId id = record.id();
-    String key = key(id, worker);
-    byte[] entry = seal(SERVABLE_CONTEXT + key, ServableEntry.newBuilder()
+    return put(id, ServableEntry.newBuilder()
         .setModel(id.name()).setVersion(id.version()).setState(record.state().getNumber())
         .setErrorCode(record.errorCode().number()).setErrorMessage(record.errorMessage())
         .setSignatures(record.signatures()).setWorker(worker).putAllInvalidSignatures(record.invalidSignatures())
         .setMemoryBytes(record.memoryBytes()).build());
+  }
+
+  @Override
+  public Future<Void> publishPageable(ServableId id, long memoryBytes, long freeBytes) {
+    return put(id, ServableEntry.newBuilder().setModel(id.name()).setVersion(id.version())
+        .setState(State.START_VALUE).setWorker(worker).setMemoryBytes(memoryBytes).setPageable(true)
+        .setFreeBytes(freeBytes).build());
+  }
+
+  private Future<Void> put(ServableId id, ServableEntry servable) {
+    String key = key(id, worker);
+    byte[] entry = seal(SERVABLE_CONTEXT + key, servable);
     return write(() -> {
       ensureModel(id.name());
       own.put(key, entry);
@@ -341,11 +352,14 @@ public abstract class StoredModelRegistry implements ModelRegistry {
    */
   private static ServableRecord merge(ServableId id, List<ServableEntry> onWorkers) {
     List<String> serving = new ArrayList<>();
+    Map<String, Long> pageableOn = new HashMap<>();
     ServableEntry best = onWorkers.get(0);
     long memoryBytes = 0;
     for (ServableEntry entry : onWorkers) {
       if (entry.getState() == State.AVAILABLE_VALUE) {
         serving.add(entry.getWorker());
+      } else if (entry.getPageable() && entry.getState() == State.START_VALUE) {
+        pageableOn.put(entry.getWorker(), entry.getFreeBytes());
       }
       memoryBytes = Math.max(memoryBytes, entry.getMemoryBytes());
       if (rank(entry.getState()) > rank(best.getState())) {
@@ -353,7 +367,7 @@ public abstract class StoredModelRegistry implements ModelRegistry {
       }
     }
     return new ServableRecord(id, State.forNumber(best.getState()), StatusCode.ofNumber(best.getErrorCode()),
-        best.getErrorMessage(), best.getSignatures(), serving, best.getInvalidSignaturesMap(), memoryBytes);
+        best.getErrorMessage(), best.getSignatures(), serving, best.getInvalidSignaturesMap(), memoryBytes, pageableOn);
   }
 
   /** Which state of a version on several workers describes it best. */

@@ -4,7 +4,10 @@ import com.google.protobuf.Int64Value;
 import io.infergate.common.ServableId;
 import io.infergate.common.Signatures;
 import io.infergate.common.registry.ServableRecord;
+import io.infergate.common.status.ServingException;
+import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.dispatch.Shadowing;
+import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.dispatch.WorkerClient.Served;
 import io.infergate.gateway.features.FeatureEnricher;
@@ -18,14 +21,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.tensorflow.proto.TensorProto;
 
 /**
  * What happens to an inference request once its protocol has decoded it, the same for every API
  * (TF Serving REST and gRPC, Open Inference REST and gRPC): route it to a servable (version,
- * label or traffic split), fetch the features its entity ids name, send shadow copies, and
- * dispatch it to a worker, routed afresh if that worker goes. Protocol handlers only decode
+ * label or traffic split), have it loaded first if it is a pageable model loaded nowhere, fetch
+ * the features its entity ids name, send shadow copies, and dispatch it to a worker, routed
+ * afresh if that worker goes. Protocol handlers only decode
  * and encode; admission, deadlines and request metrics wrap them in {@code RestEndpoints} and
  * {@code UnaryCalls}.
  */
@@ -38,26 +43,30 @@ public final class InferencePipeline {
   private final FeatureEnricher features;
   private final Shadowing shadowing;
   private final WorkerClient workers;
+  private final ColdStarts coldStarts;
 
   /** @param features null when the gateway has no feature store */
   public InferencePipeline(SnapshotRouter router, FeatureEnricher features, Shadowing shadowing,
-                           WorkerClient workers) {
+                           WorkerClient workers, ColdStarts coldStarts) {
     this.router = router;
     this.features = features;
     this.shadowing = shadowing;
     this.workers = workers;
+    this.coldStarts = coldStarts;
   }
 
   /** Route, features, shadow, dispatch. */
   public Future<Served<PredictResponse>> predict(Target target, String signatureName, PredictInputs inputs,
                                                  long deadlineNanos) {
-    ServableRecord servable = route(target);
-    return withFeatures(target.model(), inputs, deadlineNanos).compose(fetched -> {
-      PredictRequest request = request(servable, signatureName, inputs, fetched);
-      if (target.selector() instanceof VersionSelector.Latest) {
-        shadowing.copy(target.model(), request, deadlineNanos);
-      }
-      return workers.request(servable, () -> route(target), request, deadlineNanos);
+    return withColdStart(target, deadlineNanos, () -> {
+      ServableRecord servable = route(target);
+      return withFeatures(target.model(), inputs, deadlineNanos).compose(fetched -> {
+        PredictRequest request = request(servable, signatureName, inputs, fetched);
+        if (target.selector() instanceof VersionSelector.Latest) {
+          shadowing.copy(target.model(), request, deadlineNanos);
+        }
+        return workers.request(servable, () -> route(target), request, deadlineNanos);
+      });
     });
   }
 
@@ -67,8 +76,31 @@ public final class InferencePipeline {
    * @param message the request for the routed servable
    */
   public <R> Future<Served<R>> dispatch(Target target, Function<ServableId, Object> message, long deadlineNanos) {
-    ServableRecord servable = route(target);
-    return workers.request(servable, () -> route(target), message.apply(servable.id()), deadlineNanos);
+    return withColdStart(target, deadlineNanos, () -> {
+      ServableRecord servable = route(target);
+      return workers.request(servable, () -> route(target), message.apply(servable.id()), deadlineNanos);
+    });
+  }
+
+  /**
+   * Runs a request; when its model is pageable and loaded nowhere, or was evicted under it, has it
+   * loaded and runs it again, within the request's deadline.
+   */
+  private <T> Future<T> withColdStart(Target target, long deadlineNanos, Supplier<Future<T>> attempt) {
+    Future<T> result;
+    try {
+      result = attempt.get();
+    } catch (ServingException notServed) {
+      result = Future.failedFuture(notServed);
+    }
+    return result.recover(failure -> {
+      if (!(failure instanceof ServingException notServed) || System.nanoTime() - deadlineNanos > 0
+          || notServed.code() != StatusCode.UNAVAILABLE && notServed.code() != StatusCode.NOT_FOUND) {
+        return Future.failedFuture(failure);
+      }
+      return coldStarts.whenLoaded(target.model(), target.selector(), notServed, deadlineNanos)
+          .compose(loaded -> withColdStart(target, deadlineNanos, attempt));
+    });
   }
 
   /** Stops following the registry, when the gateway verticle stops. */

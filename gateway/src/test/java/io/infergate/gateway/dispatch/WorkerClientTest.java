@@ -50,7 +50,7 @@ class WorkerClientTest {
     registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
     ServableRecord current = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     ServableRecord stale = new ServableRecord(SERVABLE, State.AVAILABLE, StatusCode.OK, "",
-        SignatureDefMap.getDefaultInstance(), List.of("departed"), java.util.Map.of(), 0);
+        SignatureDefMap.getDefaultInstance(), List.of("departed"), java.util.Map.of(), 0, java.util.Map.of());
     AtomicInteger reachedDeparted = new AtomicInteger();
     // The departed worker's consumer takes the message and never answers, as a process that died with it.
     vertx.eventBus().consumer(Addresses.servable(SERVABLE, "departed"), message -> reachedDeparted.incrementAndGet());

@@ -85,7 +85,7 @@ class ServableChoiceTest {
     TreeMap<Long, ServableRecord> versions = new TreeMap<>();
     for (long version : new long[] {1, 2}) {
       versions.put(version, new ServableRecord(new ServableId("m", version), State.AVAILABLE, StatusCode.OK, "",
-          SignatureDefMap.getDefaultInstance(), List.of("worker"), Map.of(), 0));
+          SignatureDefMap.getDefaultInstance(), List.of("worker"), Map.of(), 0, Map.of()));
     }
     return new RoutingSnapshot(Map.of("m", new ModelView("m", versions, Map.of("canary", 2L), policy)));
   }

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,8 @@ public final class ModelManager<S extends LoadedServable> {
   private final LifecycleMetrics metrics;
   private final Map<String, ManagedModel> models = new HashMap<>();
   private final ModelRegistry.Subscription pinWatch;
+  /** Models that stay loadable here when they leave the config (pageable): advertised, not forgotten. */
+  private Predicate<String> pageable = model -> false;
   /** The models of the config last applied, for readiness probes on other threads. */
   private volatile Set<String> modelNames = Set.of();
 
@@ -94,6 +97,20 @@ public final class ModelManager<S extends LoadedServable> {
       wanted.keySet().forEach(name -> labels.add(applyLabels(models.get(name), strictLabels)));
       return Future.all(labels).mapEmpty();
     });
+  }
+
+  /** The versions of a model that its policy and an operator's pins aspire to, as its folder holds them now. */
+  public Future<Set<Long>> aspiredVersions(ModelConfig config) {
+    return source.look(config)
+        .map(versions -> Set.copyOf(versions.aspired(registry.snapshot().pins(config.getName())).keySet()));
+  }
+
+  /**
+   * A model leaving the config that {@code pageable} accepts is advertised as loadable once its
+   * versions are unloaded, instead of removed from the registry: gateways never see it missing.
+   */
+  public void advertiseWhenUnloaded(Predicate<String> pageable) {
+    this.pageable = pageable;
   }
 
   /** What the loaded versions hold in memory together, as measured at their loads. */
@@ -283,12 +300,18 @@ public final class ModelManager<S extends LoadedServable> {
         unloads.add(forget(model, version));
       }
     }
-    return Future.join(unloads).transform(v -> registry.removeModel(model.config.getName()));
+    return Future.join(unloads).transform(v -> pageable.test(model.config.getName()) ? Future.succeededFuture()
+        : registry.removeModel(model.config.getName()));
   }
 
   private Future<Void> forget(ManagedModel model, ManagedVersion version) {
     model.versions.remove(version.id.version());
+    long held = metrics.heldBytes(version.id.name());
     metrics.forget(version.id);
+    if (model.removed && version.phase != Phase.FAILED && pageable.test(version.id.name())) {
+      return registry.publishPageable(version.id, held,
+          Math.max(0, options.memoryBudgetBytes() - metrics.heldBytes()));
+    }
     return registry.remove(version.id);
   }
 

@@ -1,6 +1,8 @@
 package io.infergate.worker.lifecycle;
 
+import io.infergate.common.ServableId;
 import io.infergate.common.metrics.MetricNames;
+import io.infergate.common.registry.ModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.ModelConfig;
@@ -10,6 +12,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -30,14 +33,21 @@ import org.slf4j.LoggerFactory;
  * flight is never chosen, and eviction is the manager's unload, which refuses new requests and
  * waits for those running before it frees anything. Requests for a model that is loading wait on
  * its one load. The manager is handed the config of what should be resident; its lifecycle
- * (version policy, retries, warmup, AVAILABLE before traffic) is unchanged. All methods run on the
+ * (version policy, retries, warmup, AVAILABLE before traffic) is unchanged. The versions of every
+ * pageable model that is not resident are advertised in the registry with the room this worker
+ * has left, so that gateways know the model and where to have it loaded. All methods run on the
  * manager's context.
  */
 public final class PagedModels {
 
   private static final Logger LOG = LoggerFactory.getLogger(PagedModels.class);
+  /** How long a load waits for a busy model to fall idle, when every model it could evict is serving. */
+  private static final long ROOM_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+  private static final long ROOM_POLL_MILLIS = 5;
 
+  private final Vertx vertx;
   private final ModelManager<?> manager;
+  private final ModelRegistry registry;
   private final ServableHost<?> host;
   private final long budgetBytes;
   private final ModelConfig.Paging defaultPaging;
@@ -48,16 +58,21 @@ public final class PagedModels {
   private final Map<String, ModelConfig> pageable = new LinkedHashMap<>();
   private final Set<String> resident = new LinkedHashSet<>();
   private final Map<String, Future<Void>> loading = new HashMap<>();
+  /** Models being evicted: a request for one waits until it is out, then loads it again. */
+  private final Map<String, Future<Void>> evicting = new HashMap<>();
   /** What each pageable model held when it was last loaded: the room its next load needs. */
   private final Map<String, Long> measured = new HashMap<>();
 
   /** @param defaultPaging how models whose config does not say are kept: PINNED or PAGEABLE */
-  public PagedModels(ModelManager<?> manager, ServableHost<?> host, long budgetBytes, ModelConfig.Paging defaultPaging,
-                     MeterRegistry meters) {
+  public PagedModels(Vertx vertx, ModelManager<?> manager, ModelRegistry registry, ServableHost<?> host,
+                     long budgetBytes, ModelConfig.Paging defaultPaging, MeterRegistry meters) {
+    this.vertx = vertx;
     this.manager = manager;
+    this.registry = registry;
     this.host = host;
     this.budgetBytes = budgetBytes;
     this.defaultPaging = defaultPaging == ModelConfig.Paging.PAGEABLE ? defaultPaging : ModelConfig.Paging.PINNED;
+    manager.advertiseWhenUnloaded(pageable::containsKey);
     this.loads = Counter.builder(MetricNames.PAGING_LOADS).description("Pageable models loaded on demand")
         .register(meters);
     this.evictions = Counter.builder(MetricNames.PAGING_EVICTIONS)
@@ -74,13 +89,17 @@ public final class PagedModels {
    * pageable models that the config still names stay.
    */
   public Future<Void> apply(ModelServerConfig config, boolean strictLabels) {
+    Set<String> wasPageable = Set.copyOf(pageable.keySet());
     pinned.clear();
     pageable.clear();
     for (ModelConfig model : config.getModelConfigList().getConfigList()) {
       (paging(model) == ModelConfig.Paging.PAGEABLE ? pageable : pinned).put(model.getName(), model);
     }
     resident.retainAll(pageable.keySet());
-    return manager.apply(resident(), strictLabels);
+    List<Future<Void>> gone = new ArrayList<>();
+    wasPageable.stream().filter(model -> !pageable.containsKey(model) && !pinned.containsKey(model))
+        .forEach(model -> gone.add(registry.removeModel(model)));
+    return Future.join(gone).transform(v -> realise(strictLabels));
   }
 
   /** The models this worker may load on demand. */
@@ -104,12 +123,16 @@ public final class PagedModels {
     if (pending != null) {
       return pending;
     }
+    Future<Void> leaving = evicting.get(model);
+    if (leaving != null) {
+      return leaving.transform(v -> pageIn(model));
+    }
     long started = System.nanoTime();
-    Future<Void> load = makeRoom(model, measured.getOrDefault(model, 0L))
+    Future<Void> load = makeRoom(model, measured.getOrDefault(model, 0L), started + ROOM_WAIT_NANOS)
         .compose(v -> {
           resident.add(model);
           loads.increment();
-          return manager.apply(resident(), false);
+          return realise(false);
         })
         .compose(v -> manager.serves(model) ? Future.<Void>succeededFuture()
             : Future.failedFuture(ServingException.unavailable("Model " + model + " did not load on this worker")))
@@ -120,7 +143,7 @@ public final class PagedModels {
               (System.nanoTime() - started) / 1_000_000);
         })
         // A first load's size is known only once it has loaded: others may have to leave after it.
-        .compose(v -> manager.heldBytes() > budgetBytes ? makeRoom(model, 0) : Future.succeededFuture())
+        .compose(v -> manager.heldBytes() > budgetBytes ? makeRoom(model, 0, 0) : Future.succeededFuture())
         .onFailure(failure -> resident.remove(model))
         .onComplete(done -> loading.remove(model));
     loading.put(model, load);
@@ -129,9 +152,11 @@ public final class PagedModels {
 
   /**
    * Evicts idle resident models, least recently used first, until {@code needed} more bytes fit
-   * the budget; {@code keep} is never evicted.
+   * the budget; {@code keep} is never evicted. When every model it could evict is serving, waits
+   * for one to fall idle until {@code giveUpNanos}, then fails UNAVAILABLE: memory is not
+   * overcommitted for a model whose size is known.
    */
-  private Future<Void> makeRoom(String keep, long needed) {
+  private Future<Void> makeRoom(String keep, long needed, long giveUpNanos) {
     long used = manager.heldBytes();
     if (used + needed <= budgetBytes) {
       return Future.succeededFuture();
@@ -151,6 +176,9 @@ public final class PagedModels {
       used -= held;
     }
     if (used + needed > budgetBytes && evicted.isEmpty() && needed > 0) {
+      if (System.nanoTime() - giveUpNanos < 0) {
+        return vertx.timer(ROOM_POLL_MILLIS).compose(t -> makeRoom(keep, needed, giveUpNanos));
+      }
       return Future.failedFuture(new ServingException(StatusCode.UNAVAILABLE, "No room on this worker for model "
           + keep + ": the models it holds are busy (budget " + (budgetBytes >> 20) + " MiB)"));
     }
@@ -158,7 +186,28 @@ public final class PagedModels {
     if (!evicted.isEmpty()) {
       LOG.info("Evicting {} to make room for {}", evicted, keep);
     }
-    return manager.apply(resident(), false);
+    Future<Void> realised = realise(false);
+    evicted.forEach(model -> evicting.put(model, realised));
+    return realised.onComplete(done -> evicted.forEach(evicting::remove));
+  }
+
+  /** Hands the manager what should be resident, then advertises the pageable models that are not. */
+  private Future<Void> realise(boolean strictLabels) {
+    return manager.apply(resident(), strictLabels).compose(v -> advertise());
+  }
+
+  private Future<Void> advertise() {
+    long free = Math.max(0, budgetBytes - manager.heldBytes());
+    List<Future<Void>> published = new ArrayList<>();
+    for (ModelConfig model : pageable.values()) {
+      if (!resident.contains(model.getName())) {
+        published.add(manager.aspiredVersions(model).compose(versions -> Future.join(versions.stream()
+            .map(version -> registry.publishPageable(new ServableId(model.getName(), version),
+                measured.getOrDefault(model.getName(), 0L), free))
+            .toList()).<Void>mapEmpty()));
+      }
+    }
+    return Future.join(published).mapEmpty();
   }
 
   /** The config the manager realises: the pinned models and the resident pageable ones. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.infergate.common.ServableId;
 import io.infergate.common.registry.LocalModelRegistry;
+import io.infergate.common.registry.ServableRecord;
 import io.infergate.proto.serving.FileSystemStoragePathSourceConfig.ServableVersionPolicy;
 import io.infergate.proto.serving.ModelConfig;
 import io.infergate.proto.serving.ModelConfigList;
@@ -51,6 +52,7 @@ class PagedModelsTest {
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
   /** While set, loads wait for it: to hold a load open while more requests arrive. */
   volatile CountDownLatch loadGate;
+  final LocalModelRegistry registry = new LocalModelRegistry();
   ModelManager<Sized> manager;
   PagedModels paging;
 
@@ -111,9 +113,9 @@ class PagedModelsTest {
       }
     };
     ManagerOptions options = new ManagerOptions(0, 10, false, BUDGET, ModelConfig.Paging.PAGEABLE);
-    manager = onContext(() -> Future.succeededFuture(new ModelManager<>(vertx, new LocalModelRegistry(), loader, host,
-        loads, options, meters)));
-    paging = new PagedModels(manager, host, BUDGET, ModelConfig.Paging.PAGEABLE, meters);
+    manager = onContext(() -> Future.succeededFuture(new ModelManager<>(vertx, registry, loader, host, loads, options,
+        meters)));
+    paging = new PagedModels(vertx, manager, registry, host, BUDGET, ModelConfig.Paging.PAGEABLE, meters);
   }
 
   @AfterEach
@@ -134,6 +136,21 @@ class PagedModelsTest {
     assertThat(meters.get("infergate.paging.loads").counter().count()).isEqualTo(1);
     assertThat(meters.get("infergate.paging.cold_start").timer().count()).isEqualTo(1);
     assertThatThrownBy(() -> onContext(() -> paging.pageIn("nowhere"))).hasMessageContaining("no model nowhere");
+  }
+
+  @Test
+  void pageableModelsThatAreNotLoadedAreAdvertisedWithTheRoomLeft() throws Exception {
+    apply(model("hot", 1, ModelConfig.Paging.PINNED), model("cold", 2, null));
+    ServableRecord advertised = registry.snapshot().model("cold").orElseThrow().versions().get(2L);
+    assertThat(advertised.isPageable()).isTrue();
+    assertThat(advertised.pageableOn()).containsExactly(Map.entry(LocalModelRegistry.LOCAL_WORKER, BUDGET - 1000));
+    assertThat(registry.snapshot().allModelsReady()).as("a pageable model can serve on demand").isTrue();
+
+    pageIn("cold");
+    assertThat(registry.snapshot().model("cold").orElseThrow().versions().get(2L).isAvailable()).isTrue();
+
+    apply(model("hot", 1, ModelConfig.Paging.PINNED));
+    assertThat(registry.snapshot().model("cold")).as("gone from the config, gone from the registry").isEmpty();
   }
 
   @Test
