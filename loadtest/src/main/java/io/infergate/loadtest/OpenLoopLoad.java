@@ -32,6 +32,9 @@ import org.HdrHistogram.Histogram;
  * answer), whose statuses and the seconds they were sent in go to stderr. A first, unreported five seconds at the first rate warm
  * the generator and the server up.
  *
+ * <p>With {@code --zipf N,S} each request goes to one of N models picked by a Zipf law of exponent
+ * S ({@link ZipfModels}): {@code {model}} in the URL becomes {@code m0} … {@code m<N-1>}.
+ *
  * <p>With {@code --grpc} the body file is one length-prefixed gRPC message (as {@link GrpcRequestFile}
  * writes it), sent as a unary call over four HTTP/2 connections; its answer is its grpc-status
  * (OK counts as 200, RESOURCE_EXHAUSTED as 429, UNAVAILABLE as 503, others as 1000 + their code).
@@ -43,11 +46,17 @@ public final class OpenLoopLoad {
     if (grpc) {
       args = java.util.Arrays.copyOfRange(args, 1, args.length);
     }
+    ZipfModels zipf = null;
+    if (args.length > 1 && args[0].equals("--zipf")) {
+      String[] law = args[1].split(",");
+      zipf = new ZipfModels(Integer.parseInt(law[0]), Double.parseDouble(law[1]));
+      args = java.util.Arrays.copyOfRange(args, 2, args.length);
+    }
     if (args.length < 4) {
-      System.err.println("usage: OpenLoopLoad [--grpc] URL BODY_FILE SECONDS RATE [RATE...]");
+      System.err.println("usage: OpenLoopLoad [--grpc] [--zipf N,S] URL BODY_FILE SECONDS RATE [RATE...]");
       System.exit(2);
     }
-    URI url = URI.create(args[0]);
+    URI url = URI.create(args[0].replace("{model}", "m0"));
     Buffer body = Buffer.buffer(Files.readAllBytes(Path.of(args[1])));
     int seconds = Integer.parseInt(args[2]);
     Vertx vertx = Vertx.vertx();
@@ -55,7 +64,7 @@ public final class OpenLoopLoad {
         ? vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false).setHttp2MultiplexingLimit(1000), new PoolOptions().setHttp2MaxSize(4))
         : vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
-    Call call = grpc ? new GrpcCall(url) : new JsonCall(url);
+    Call call = grpc ? new GrpcCall(url) : zipf != null ? new ZipfCall(args[0], zipf) : new JsonCall(url);
     System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,"
         + "admitted_per_s,admitted_p99_ms,shed_per_s,shed_p99_ms,shed_max_ms,other");
     try {
@@ -84,6 +93,19 @@ public final class OpenLoopLoad {
   private record JsonCall(RequestOptions options) implements Call {
     JsonCall(URI url) {
       this(post(url, "application/json"));
+    }
+
+    @Override
+    public Future<Integer> answer(HttpClientResponse response) {
+      return response.body().map(response.statusCode());
+    }
+  }
+
+  /** JSON to a model picked per request: the URL's {model} becomes its name. */
+  private record ZipfCall(String template, ZipfModels models) implements Call {
+    @Override
+    public RequestOptions options() {
+      return post(URI.create(template.replace("{model}", models.next())), "application/json");
     }
 
     @Override
