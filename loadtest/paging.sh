@@ -9,6 +9,7 @@
 #
 #   loadtest/paging.sh                      # 50 models, Zipf s=1.0, 200/s, 60 s, 2 rounds
 #   MODELS=50 ZIPF=1.1 RATE=300 DURATION=60 ROUNDS=3 loadtest/paging.sh
+#   SERVE_FLAGS=--num_load_threads=4 loadtest/paging.sh      # more flags for both modes
 #
 # Results: loadtest/results/paging-<time>.csv (and .txt with the server's paging log lines).
 set -euo pipefail
@@ -45,7 +46,7 @@ serve() {
   local mode=$1
   shift
   INFERGATE_LOG_LEVEL=INFO bin/infergate serve "--model_config_file=$config" "--rest_api_port=$port" --port=0 \
-    --file_system_poll_wait_seconds=0 "$@" > "/tmp/infergate-paging-$mode.log" 2>&1 &
+    --file_system_poll_wait_seconds=0 ${SERVE_FLAGS:-} "$@" > "/tmp/infergate-paging-$mode.log" 2>&1 &
   server=$!
   wait_ready "$port"
 }
