@@ -69,6 +69,40 @@ class ClusterPagingTest {
     assertThat(record(clientB).workers()).as("the second gateway used the loaded copy").containsExactly(nodeId(large));
   }
 
+  /** A hot model with two replicas on three workers: two keep it, and when one leaves the third takes over. */
+  @Test
+  void aReplicatedModelIsKeptOnItsCountOfWorkers() throws Exception {
+    ClusterOptions cluster = new ClusterOptions("replicas-" + UUID.randomUUID(), "127.0.0.1", 5891,
+        List.of("127.0.0.1"), "", "", false, 0, null, null);
+    Path config = Files.writeString(dir.resolve("replicas.config"), """
+        model_config_list { config { name: "cold" base_path: "%s" paging: PINNED replicas: 2 } }"""
+        .formatted(TestModels.tfServing("saved_model_half_plus_two_cpu")));
+    small = TestServer.await(ClusterNodes.start(cluster, worker(config, 1L << 30), null, 2));
+    large = TestServer.await(ClusterNodes.start(cluster, worker(config, 1L << 30), null, 2));
+    ClusterNodes.Member third = TestServer.await(ClusterNodes.start(cluster, worker(config, 1L << 30), null, 2));
+    clientA = TestServer.of(TestServer.await(ClusterNodes.start(cluster, null, ClusterTest.gateway(null), 2)).node());
+    try {
+      Traffic.awaitCondition(() -> record(clientA).workers().size() == 2, 30_000);
+      Thread.sleep(2_000);
+      assertThat(record(clientA).workers()).as("settled at two, not three").hasSize(2);
+      assertThat(clientA.post("/v1/models/cold:predict", REQUEST).body()).isEqualTo(ANSWER);
+
+      ClusterNodes.Member leaving = record(clientA).workers().contains(nodeId(small)) ? small : large;
+      String leavingId = nodeId(leaving);
+      TestServer.await(leaving.node().close());
+      if (leaving == small) {
+        small = null;
+      } else {
+        large = null;
+      }
+      Traffic.awaitCondition(() -> record(clientA).workers().size() == 2
+          && !record(clientA).workers().contains(leavingId), 30_000);
+      assertThat(record(clientA).workers()).contains(nodeId(third));
+    } finally {
+      TestServer.await(third.node().close());
+    }
+  }
+
   private static WorkerOptions worker(Path config, long budget) {
     return TestServer.options("--model_config_file=" + config, "--rest_api_port=0", "--port=0",
         "--memory_budget_bytes=" + budget).worker();

@@ -99,7 +99,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     }
     manager = new ModelManager<>(vertx, registry, new SavedModelLoader(options.loader()), this, loading,
         options.lifecycle(), meters);
-    paging = new PagedModels(vertx, manager, registry, this, options.lifecycle().memoryBudgetBytes(),
+    paging = new PagedModels(vertx, manager, registry, this, workerId, options.lifecycle().memoryBudgetBytes(),
         options.lifecycle().defaultPaging(), meters);
     vertx.eventBus().<String>consumer(Addresses.pageIn(workerId), message -> paging.pageIn(message.body())
         .onSuccess(v -> message.reply(message.body()))

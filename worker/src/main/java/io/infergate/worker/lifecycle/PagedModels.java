@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * its one load. The manager is handed the config of what should be resident; its lifecycle
  * (version policy, retries, warmup, AVAILABLE before traffic) is unchanged. The versions of every
  * pageable model that is not resident are advertised in the registry with the room this worker
- * has left, so that gateways know the model and where to have it loaded. All methods run on the
- * manager's context.
+ * has left, so that gateways know the model and where to have it loaded. A pinned model with a
+ * replica count is kept loaded on that many workers of the cluster: each worker watches the
+ * registry, loads it while fewer serve it, and unloads it when more do and it is not among the
+ * first by worker id. All methods run on the manager's context.
  */
 public final class PagedModels {
 
@@ -60,19 +62,25 @@ public final class PagedModels {
   private final Map<String, Future<Void>> loading = new HashMap<>();
   /** Models being evicted: a request for one waits until it is out, then loads it again. */
   private final Map<String, Future<Void>> evicting = new HashMap<>();
+  /** Pinned models kept on a number of workers (their replica count), also in {@link #pageable}. */
+  private final Map<String, Integer> replicated = new LinkedHashMap<>();
+  private final String workerId;
   /** What each pageable model held when it was last loaded: the room its next load needs. */
   private final Map<String, Long> measured = new HashMap<>();
 
   /** @param defaultPaging how models whose config does not say are kept: PINNED or PAGEABLE */
+  /** @param workerId this worker's id in the registry (replicas are kept by the lowest ids) */
   public PagedModels(Vertx vertx, ModelManager<?> manager, ModelRegistry registry, ServableHost<?> host,
-                     long budgetBytes, ModelConfig.Paging defaultPaging, MeterRegistry meters) {
+                     String workerId, long budgetBytes, ModelConfig.Paging defaultPaging, MeterRegistry meters) {
     this.vertx = vertx;
+    this.workerId = workerId;
     this.manager = manager;
     this.registry = registry;
     this.host = host;
     this.budgetBytes = budgetBytes;
     this.defaultPaging = defaultPaging == ModelConfig.Paging.PAGEABLE ? defaultPaging : ModelConfig.Paging.PINNED;
     manager.advertiseWhenUnloaded(pageable::containsKey);
+    registry.onChange(this::keepReplicas);
     this.loads = Counter.builder(MetricNames.PAGING_LOADS).description("Pageable models loaded on demand")
         .register(meters);
     this.evictions = Counter.builder(MetricNames.PAGING_EVICTIONS)
@@ -92,14 +100,45 @@ public final class PagedModels {
     Set<String> wasPageable = Set.copyOf(pageable.keySet());
     pinned.clear();
     pageable.clear();
+    replicated.clear();
     for (ModelConfig model : config.getModelConfigList().getConfigList()) {
-      (paging(model) == ModelConfig.Paging.PAGEABLE ? pageable : pinned).put(model.getName(), model);
+      if (paging(model) == ModelConfig.Paging.PINNED && model.getReplicas() > 0) {
+        replicated.put(model.getName(), model.getReplicas());
+      }
+      (paging(model) == ModelConfig.Paging.PAGEABLE || replicated.containsKey(model.getName()) ? pageable : pinned)
+          .put(model.getName(), model);
     }
     resident.retainAll(pageable.keySet());
     List<Future<Void>> gone = new ArrayList<>();
     wasPageable.stream().filter(model -> !pageable.containsKey(model) && !pinned.containsKey(model))
         .forEach(model -> gone.add(registry.removeModel(model)));
-    return Future.join(gone).transform(v -> realise(strictLabels));
+    return Future.join(gone).transform(v -> realise(strictLabels)).onSuccess(v -> keepReplicas());
+  }
+
+  /**
+   * Loads a replicated model while fewer workers serve it than its count, and unloads it when
+   * more do and this worker is not among the first of them by id: every worker decides alike
+   * from the registry, so the count settles after a change.
+   */
+  private void keepReplicas() {
+    replicated.forEach((model, replicas) -> {
+      if (loading.containsKey(model) || evicting.containsKey(model)) {
+        return;
+      }
+      List<String> serving = registry.snapshot().model(model).stream()
+          .flatMap(view -> view.versions().values().stream()).flatMap(record -> record.workers().stream())
+          .distinct().sorted().toList();
+      if (!resident.contains(model) && serving.size() < replicas) {
+        pageIn(model).onFailure(failure -> LOG.warn("Could not load replica of {}: {}", model, failure.getMessage()));
+      } else if (resident.contains(model) && serving.size() > replicas
+          && serving.indexOf(workerId) >= replicas) {
+        LOG.info("Unloading {}: {} workers serve it, {} are enough", model, serving.size(), replicas);
+        resident.remove(model);
+        Future<Void> realised = realise(false);
+        evicting.put(model, realised);
+        realised.onComplete(done -> evicting.remove(model));
+      }
+    });
   }
 
   /** The models this worker may load on demand. */
@@ -162,7 +201,8 @@ public final class PagedModels {
       return Future.succeededFuture();
     }
     List<String> candidates = new ArrayList<>(resident);
-    candidates.removeIf(model -> model.equals(keep) || loading.containsKey(model) || host.requestsInFlight(model) > 0);
+    candidates.removeIf(model -> model.equals(keep) || replicated.containsKey(model) || loading.containsKey(model)
+        || host.requestsInFlight(model) > 0);
     candidates.sort(Comparator.comparingLong(host::lastUsedNanos));
     List<String> evicted = new ArrayList<>();
     for (String model : candidates) {

@@ -115,7 +115,8 @@ class PagedModelsTest {
     ManagerOptions options = new ManagerOptions(0, 10, false, BUDGET, ModelConfig.Paging.PAGEABLE);
     manager = onContext(() -> Future.succeededFuture(new ModelManager<>(vertx, registry, loader, host, loads, options,
         meters)));
-    paging = new PagedModels(vertx, manager, registry, host, BUDGET, ModelConfig.Paging.PAGEABLE, meters);
+    paging = new PagedModels(vertx, manager, registry, host, LocalModelRegistry.LOCAL_WORKER, BUDGET,
+        ModelConfig.Paging.PAGEABLE, meters);
   }
 
   @AfterEach
