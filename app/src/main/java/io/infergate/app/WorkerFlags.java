@@ -9,6 +9,7 @@ import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.batching.BatchConfig;
 import io.infergate.worker.lifecycle.ManagerOptions;
 import io.infergate.worker.lifecycle.MemoryBudget;
+import io.infergate.worker.runtime.GpuMetrics;
 import io.infergate.worker.lifecycle.ModelRoots;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
 import io.infergate.worker.runtime.SavedModelOptions;
@@ -127,6 +128,7 @@ final class WorkerFlags {
 
   @Option(names = "--memory_budget_bytes", defaultValue = "${env:INFERGATE_MEMORY_BUDGET_BYTES:-0}",
       description = "Memory the worker's loaded versions may hold together (each measured at its load); 0 = the "
+          + "GPUs' memory (times --per_process_gpu_memory_fraction) where nvidia-smi reports GPUs, else the "
           + "process's memory (the container's limit, else the machine's) less the Java heap, less a fifth. "
           + "Default: ${DEFAULT-VALUE}")
   long memoryBudgetBytes;
@@ -189,13 +191,23 @@ final class WorkerFlags {
             .setVisibleDeviceList(gpuVisibleDevices.trim()))
         .build();
     ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
-        allowLabelsForUnavailableModels, memoryBudgetBytes == 0 ? MemoryBudget.defaultBytes() : memoryBudgetBytes,
+        allowLabelsForUnavailableModels, memoryBudgetBytes != 0 ? memoryBudgetBytes : defaultMemoryBudget(),
         paging(defaultModelPaging));
     SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
         Math.max(1, warmupIterations), perModelBatching);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());
     return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, lifecycle, loader, batching,
         inferenceThreads, Math.max(1, numLoadThreads), allowedRoots(config));
+  }
+
+  /**
+   * With a GPU, its memory (times --per_process_gpu_memory_fraction when set): the models live
+   * there. Without one, the process's memory less the heap ({@link MemoryBudget}).
+   */
+  private long defaultMemoryBudget() {
+    return GpuMetrics.totalMemoryBytes()
+        .stream().map(total -> gpuMemoryFraction > 0 ? (long) (total * gpuMemoryFraction) : total)
+        .findFirst().orElseGet(MemoryBudget::defaultBytes);
   }
 
   private static ModelConfig.Paging paging(String name) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.infergate.common.config.ConfigException;
 import io.infergate.worker.TestModels;
+import io.infergate.worker.lifecycle.MemoryBudget;
+import io.infergate.worker.runtime.GpuMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -105,6 +107,21 @@ class ServeCommandTest {
     assertThatThrownBy(() -> TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + config))
         .isInstanceOf(ExecutionException.class)
         .hasMessageContaining("Label 'stable' of model hp points at version 999, which is not available");
+  }
+
+  @Test
+  void theMemoryBudgetIsTheFlagOrTheDevicesMemory() {
+    String model = "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu");
+    assertThat(TestServer.options(model, "--memory_budget_bytes=123456").worker().lifecycle().memoryBudgetBytes())
+        .isEqualTo(123456);
+    // No GPU here: the CPU default, the process's memory less the heap less a fifth.
+    assertThat(GpuMetrics.totalMemoryBytes()).isEmpty();
+    assertThat(TestServer.options(model).worker().lifecycle().memoryBudgetBytes())
+        .isEqualTo(MemoryBudget.defaultBytes()).isPositive();
+    assertThatThrownBy(() -> TestServer.options(model, "--memory_budget_bytes=-1"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("cannot be negative");
+    assertThatThrownBy(() -> TestServer.options(model, "--default_model_paging=sometimes"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("pinned or pageable");
   }
 
   @Test

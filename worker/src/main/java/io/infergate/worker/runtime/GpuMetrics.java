@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
@@ -49,6 +50,24 @@ public final class GpuMetrics {
           vertx.cancelTimer(timer[0]);
         });
     timer[0] = vertx.setPeriodic(0, PERIOD_MILLIS, id -> poll.run());
+  }
+
+  /**
+   * The memory of the GPUs {@code nvidia-smi} reports (all of them: TensorFlow's visible-device
+   * list narrows what a process uses, not what the card has), or empty without a GPU or driver.
+   * Blocking; a worker's default memory budget comes from it.
+   */
+  public static OptionalLong totalMemoryBytes() {
+    try {
+      List<Reading> readings = query();
+      return readings.isEmpty() ? OptionalLong.empty()
+          : OptionalLong.of((long) readings.stream().mapToDouble(Reading::totalBytes).sum());
+    } catch (IOException e) {
+      return OptionalLong.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return OptionalLong.empty();
+    }
   }
 
   private static List<Reading> query() throws IOException, InterruptedException {
