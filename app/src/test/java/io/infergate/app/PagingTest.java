@@ -130,6 +130,8 @@ class PagingTest {
         .isEmpty();
     assertThat(succeeded.get()).isGreaterThan(30);
     assertThat(metric("infergate_paging_evictions_total") - evictionsBefore).as("a and b took turns").isGreaterThan(2);
+    assertThat(metric("infergate_paging_requests_total")).as("requests to pageable models, for the hit ratio")
+        .isGreaterThan(metric("infergate_paging_loads_total"));
   }
 
   private static boolean loaded(String model) {

@@ -33,6 +33,7 @@ import io.infergate.worker.runtime.LoadedModel;
 import io.infergate.worker.runtime.SavedModelLoader;
 import io.infergate.worker.runtime.SavedModelServable;
 import io.infergate.common.metrics.MetricNames;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -72,6 +73,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
   private BatchScheduler scheduler;
   private ModelManager<LoadedModel> manager;
   private PagedModels paging;
+  /** Requests served for pageable models: with the loads, the hit ratio of the pool. */
+  private Counter pagingRequests;
   private ModelServerConfig lastFileConfig;
   /** Between the first config's load and the start of shutdown. */
   private volatile boolean serving;
@@ -99,6 +102,9 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     }
     manager = new ModelManager<>(vertx, registry, new SavedModelLoader(options.loader()), this, loading,
         options.lifecycle(), meters);
+    pagingRequests = Counter.builder(MetricNames.PAGING_REQUESTS)
+        .description("Requests served for pageable models (1 - loads / requests is their hit ratio)")
+        .register(meters);
     paging = new PagedModels(vertx, manager, registry, this, workerId, options.lifecycle().memoryBudgetBytes(),
         options.lifecycle().defaultPaging(), meters);
     vertx.eventBus().<String>consumer(Addresses.pageIn(workerId), message -> paging.pageIn(message.body())
@@ -210,7 +216,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
       BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching());
       queue = scheduler.addQueue(servable.id(), config, servable::run);
     }
-    HostedServable entry = new HostedServable(servable, queue);
+    HostedServable entry = new HostedServable(servable, queue,
+        paging.pageableModels().contains(servable.id().name()) ? pagingRequests : null);
     String address = Addresses.servable(servable.id(), workerId);
     entry.consumer = vertx.eventBus().consumer(address, entry::handle);
     hosted.put(servable.id(), entry);
@@ -238,6 +245,8 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
   private final class HostedServable {
     private final SavedModelServable servable;
     private final BatchQueue queue;
+    /** Counts this version's requests when its model is pageable; null otherwise. */
+    private final Counter pagingRequests;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile long lastUsed = System.nanoTime();
     private final Gauge inFlightGauge;
@@ -245,9 +254,10 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     private volatile boolean stopping;
     private MessageConsumer<Object> consumer;
 
-    HostedServable(SavedModelServable servable, BatchQueue queue) {
+    HostedServable(SavedModelServable servable, BatchQueue queue, Counter pagingRequests) {
       this.servable = servable;
       this.queue = queue;
+      this.pagingRequests = pagingRequests;
       // What an autoscaler reads: requests this worker holds for the version, queued or running.
       this.inFlightGauge = Gauge.builder(MetricNames.WORKER_REQUESTS_IN_FLIGHT, inFlight, AtomicInteger::get)
           .description("Requests a worker holds for a version, waiting for a batch or running")
@@ -304,6 +314,9 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     void serve(Object request, long deadline, LocalServables.Reply reply) {
       inFlight.incrementAndGet();
       lastUsed = System.nanoTime();
+      if (pagingRequests != null) {
+        pagingRequests.increment();
+      }
       LocalServables.Reply once = (response, failure) -> {
         finished();
         reply.send(response, failure instanceof CompletionException wrapped && wrapped.getCause() != null

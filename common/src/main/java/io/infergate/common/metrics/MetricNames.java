@@ -31,6 +31,7 @@ public final class MetricNames {
   public static final String PAGING_COLD_START = "infergate.paging.cold_start";
   public static final String PAGING_EVICTIONS = "infergate.paging.evictions";
   public static final String PAGING_LOADS = "infergate.paging.loads";
+  public static final String PAGING_REQUESTS = "infergate.paging.requests";
   public static final String REQUEST_LATENCY = "infergate.request.latency";
   public static final String REQUESTS_IN_FLIGHT = "infergate.requests.in_flight";
   public static final String REQUESTS_IN_FLIGHT_BYTES = "infergate.requests.in_flight.bytes";
