@@ -5,6 +5,8 @@ import io.infergate.common.config.TextProtoFiles;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.TlsOptions;
 import io.infergate.gateway.admission.Admission;
+import io.infergate.gateway.policy.PolicyOptions;
+import io.infergate.gateway.policy.PolicyServices;
 import io.infergate.proto.features.FeatureConfig;
 import io.infergate.proto.serving.MonitoringConfig;
 import io.infergate.proto.serving.SSLConfig;
@@ -124,6 +126,22 @@ final class GatewayFlags {
           + "(Kubernetes readiness probes) stop sending first. Default: ${DEFAULT-VALUE}")
   double shutdownDrainSeconds;
 
+  @Option(names = "--serving_policy_file", defaultValue = "${env:INFERGATE_SERVING_POLICY_FILE}",
+      description = "ServingPolicy in text format: each model's default priority, quotas (per model and per tenant) "
+          + "and response cache. Read again every --serving_policy_file_poll_wait_seconds; the admin API's "
+          + "policies win over it")
+  Path servingPolicyFile;
+
+  @Option(names = "--serving_policy_file_poll_wait_seconds",
+      defaultValue = "${env:INFERGATE_SERVING_POLICY_FILE_POLL_WAIT_SECONDS:-10}",
+      description = "How often the serving policy file is read for changes; 0 = only at start. Default: ${DEFAULT-VALUE}")
+  int servingPolicyFilePollWaitSeconds;
+
+  @Option(names = "--response_cache_redis", defaultValue = "${env:INFERGATE_RESPONSE_CACHE_REDIS}",
+      description = "Redis URI (redis://host:port, rediss:// for TLS) where gateways share the answers of models whose "
+          + "cache policy says shared: true")
+  String responseCacheRedis;
+
   @Option(names = "--admin_token", defaultValue = "${env:INFERGATE_ADMIN_TOKEN}",
       description = "Bearer token of the admin API (/admin/...); without it the admin API is off")
   String adminToken;
@@ -172,7 +190,18 @@ final class GatewayFlags {
         tls(),
         metricsPath(monitoring), serverVersion,
         adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
-        Math.round(shutdownDrainSeconds * 1000));
+        Math.round(shutdownDrainSeconds * 1000), policyOptions());
+  }
+
+  private PolicyOptions policyOptions() {
+    if (servingPolicyFilePollWaitSeconds < 0) {
+      throw new ConfigException("--serving_policy_file_poll_wait_seconds cannot be negative");
+    }
+    if (servingPolicyFile != null) {
+      PolicyServices.read(servingPolicyFile); // fails fast, with the file's error
+    }
+    return new PolicyOptions(servingPolicyFile, servingPolicyFilePollWaitSeconds,
+        responseCacheRedis == null || responseCacheRedis.isBlank() ? null : responseCacheRedis);
   }
 
   /** TLS from TF Serving's SSLConfig or from PEM files; null for plaintext. */

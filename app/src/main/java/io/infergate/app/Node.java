@@ -7,6 +7,7 @@ import io.infergate.gateway.Drain;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.GatewayVerticle;
 import io.infergate.gateway.SharedServices;
+import io.infergate.gateway.policy.PolicyServices;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.features.FeatureEnricher;
@@ -42,13 +43,15 @@ public final class Node {
   private final int restPort;
   private final int grpcPort;
   private final FeatureEnricher features;
+  private final PolicyServices policy;
   private final WorkerVerticle worker;
   private final Drain drain;
   private final long drainMillis;
   private Future<Void> closing;
 
   private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort,
-               FeatureEnricher features, WorkerVerticle worker, Drain drain, long drainMillis) {
+               FeatureEnricher features, PolicyServices policy, WorkerVerticle worker, Drain drain, long drainMillis) {
+    this.policy = policy;
     this.worker = worker;
     this.drain = drain;
     this.drainMillis = drainMillis;
@@ -78,25 +81,28 @@ public final class Node {
         : new WorkerVerticle(worker, registry, prometheus, workerId, local);
     Future<String> workerStarted = worker == null ? Future.succeededFuture() : vertx.deployVerticle(workerVerticle);
     AtomicReference<FeatureEnricher> features = new AtomicReference<>();
+    AtomicReference<PolicyServices> policy = new AtomicReference<>();
     AtomicReference<SharedServices> shared = new AtomicReference<>();
     return workerStarted
-        .compose(w -> gateway == null || gateway.features() == null ? Future.succeededFuture()
-            : vertx.executeBlocking(() -> {
-              // Opening the store blocks (connecting to Redis, starting an embedded member): once per process.
-              features.set(FeatureStores.open(vertx, gateway.features(), cluster, prometheus));
-              return null;
-            }))
+        .compose(w -> gateway == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+          // Opening the stores blocks (connecting to Redis, starting an embedded member): once per process.
+          if (gateway.features() != null) {
+            features.set(FeatureStores.open(vertx, gateway.features(), cluster, prometheus));
+          }
+          policy.set(PolicyServices.open(vertx, gateway.policy(), registry, cluster, prometheus));
+          return null;
+        }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
           GatewayVerticle verticle = new GatewayVerticle(gateway, shared.updateAndGet(existing -> existing != null
               ? existing : new SharedServices(registry, prometheus, features.get(), local, drain,
-                  new Admission(gateway.admission(), prometheus), new ColdStarts(vertx, registry))));
+                  new Admission(gateway.admission(), prometheus), new ColdStarts(vertx, registry), policy.get())));
           first.compareAndSet(null, verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(gatewayInstances)))
         .map(g -> {
           GatewayVerticle verticle = first.get();
           Node node = new Node(vertx, registry, prometheus, verticle == null ? 0 : verticle.actualPort(),
-              verticle == null ? 0 : verticle.actualGrpcPort(), features.get(), workerVerticle, drain,
+              verticle == null ? 0 : verticle.actualGrpcPort(), features.get(), policy.get(), workerVerticle, drain,
               gateway == null ? 0 : gateway.shutdownDrainMillis());
           if (verticle != null) {
             LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
@@ -107,6 +113,9 @@ public final class Node {
         .recover(failure -> {
           if (features.get() != null) {
             features.get().close();
+          }
+          if (policy.get() != null) {
+            policy.get().close();
           }
           // Fail now: a listener on close() would run on an event loop that close() stops.
           vertx.close();
@@ -184,6 +193,9 @@ public final class Node {
     return closing = closed.onComplete(done -> {
       if (features != null) {
         features.close();
+      }
+      if (policy != null) {
+        policy.close();
       }
     });
   }

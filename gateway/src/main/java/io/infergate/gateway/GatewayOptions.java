@@ -1,5 +1,6 @@
 package io.infergate.gateway;
 
+import io.infergate.gateway.policy.PolicyOptions;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.proto.features.FeatureConfig;
 
@@ -11,6 +12,7 @@ import io.infergate.proto.features.FeatureConfig;
  * @param adminToken bearer token of the admin API, or null to switch it off
  * @param features which model inputs come from the feature store, or null for none
  * @param shutdownDrainMillis how long the gateways keep serving, reported not ready, before they close
+ * @param policy where the serving policy comes from, and where shared answers go
  */
 public record GatewayOptions(
     Listen listen,
@@ -21,7 +23,8 @@ public record GatewayOptions(
     String serverVersion,
     String adminToken,
     FeatureConfig features,
-    long shutdownDrainMillis) {
+    long shutdownDrainMillis,
+    PolicyOptions policy) {
 
   /**
    * Where the gateway listens.

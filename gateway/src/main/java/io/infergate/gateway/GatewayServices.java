@@ -6,6 +6,7 @@ import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.admission.ExpiryWatch;
 import io.infergate.gateway.dispatch.Shadowing;
 import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.policy.ServingPolicies;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.pipeline.InferencePipeline;
@@ -19,7 +20,8 @@ import io.vertx.core.Vertx;
  */
 public record GatewayServices(ModelRegistry registry, SnapshotRouter router, InferencePipeline pipeline,
                               RequestMetrics metrics, PrometheusMeterRegistry prometheus,
-                              FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission) {
+                              FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission,
+                              ServingPolicies policies) {
 
   public static GatewayServices create(Vertx vertx, GatewayOptions options, SharedServices shared) {
     SnapshotRouter router = new SnapshotRouter(shared.registry(), shared.prometheus());
@@ -30,10 +32,10 @@ public record GatewayServices(ModelRegistry registry, SnapshotRouter router, Inf
     WorkerClient workers = new WorkerClient(vertx, shared.registry(), shared.local(), expiry, limits,
         shared.admission());
     InferencePipeline pipeline = new InferencePipeline(router, shared.features(),
-        new Shadowing(router, workers, shared.prometheus()), workers, shared.coldStarts());
+        new Shadowing(router, workers, shared.prometheus()), workers, shared.coldStarts(), shared.policy());
     return new GatewayServices(shared.registry(), router, pipeline,
         new RequestMetrics(shared.prometheus(), shared.registry()), shared.prometheus(), shared.features(),
-        shared.drain(), expiry, shared.admission());
+        shared.drain(), expiry, shared.admission(), shared.policy().policies());
   }
 
   /**

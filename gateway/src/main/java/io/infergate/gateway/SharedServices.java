@@ -5,6 +5,7 @@ import io.infergate.common.registry.ModelRegistry;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.policy.PolicyServices;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
@@ -16,6 +17,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * @param drain whether the process is shutting down (then not ready)
  * @param admission the process's budget of connections, requests and request memory
  * @param coldStarts the loads of pageable models this process's requests are waiting for
+ * @param policy each model's priority, quotas and response cache
  */
 public record SharedServices(ModelRegistry registry, PrometheusMeterRegistry prometheus, FeatureEnricher features,
-                             LocalServables local, Drain drain, Admission admission, ColdStarts coldStarts) {}
+                             LocalServables local, Drain drain, Admission admission, ColdStarts coldStarts,
+                             PolicyServices policy) {}

@@ -1,6 +1,7 @@
 package io.infergate.worker;
 
 import com.google.protobuf.Message;
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.bus.Addresses;
 import io.infergate.common.bus.BusFailures;
@@ -14,6 +15,7 @@ import io.infergate.proto.frames.ReplyFrame;
 import io.infergate.proto.frames.RequestFrame;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.serving.BatchingParameters;
+import io.infergate.proto.serving.ModelConfig;
 import io.infergate.proto.serving.ModelServerConfig;
 import io.infergate.proto.serving.ReloadConfigRequest;
 import io.infergate.proto.serving.ReloadConfigResponse;
@@ -212,9 +214,14 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     SavedModelServable servable = loaded.servable();
     BatchingParameters perModelBatching = loaded.batching();
     BatchQueue queue = null;
+    long target = paging.config(servable.id().name()).map(ModelConfig::getLatencyTargetMicros).orElse(0L);
     if (scheduler != null) {
-      BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching());
+      BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching())
+          .withLatencyTarget(target);
       queue = scheduler.addQueue(servable.id(), config, servable::run);
+    } else if (target > 0) {
+      LOG.warn("Model {} declares a latency target, which only batching can hold: start the worker with "
+          + "--enable_batching", servable.id().name());
     }
     HostedServable entry = new HostedServable(servable, queue,
         paging.pageableModels().contains(servable.id().name()) ? pagingRequests : null);
@@ -302,7 +309,14 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
           answer.send(null, e);
           continue;
         }
-        serve(request, now + framed.getTimeoutMillis() * 1_000_000, answer);
+        Priority priority;
+        try {
+          priority = Priority.ofLevel(framed.getPriority(), Priority.NORMAL);
+        } catch (ServingException e) {
+          answer.send(null, e);
+          continue;
+        }
+        serve(request, now + framed.getTimeoutMillis() * 1_000_000, priority, answer);
       }
     }
 
@@ -311,7 +325,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
      * sends the answer itself: going back to this verticle's event loop first would cost a
      * thread hop per request for nothing.
      */
-    void serve(Object request, long deadline, LocalServables.Reply reply) {
+    void serve(Object request, long deadline, Priority priority, LocalServables.Reply reply) {
       inFlight.incrementAndGet();
       lastUsed = System.nanoTime();
       if (pagingRequests != null) {
@@ -328,7 +342,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
       }
       try {
         PreparedCall call = servable.prepare(request);
-        queue.submit(call.run(), deadline).thenApply(call::finish).whenComplete(once::send);
+        queue.submit(call.run(), deadline, priority).thenApply(call::finish).whenComplete(once::send);
       } catch (RuntimeException e) {
         once.send(null, e);
       }

@@ -1,5 +1,6 @@
 package io.infergate.common.bus;
 
+import io.infergate.common.Priority;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.frames.Failure;
@@ -20,8 +21,9 @@ public final class Frames {
 
   private Frames() {}
 
-  public static FramedRequest request(Object request, long timeoutMillis) {
-    FramedRequest.Builder framed = FramedRequest.newBuilder().setTimeoutMillis(timeoutMillis);
+  public static FramedRequest request(Object request, long timeoutMillis, Priority priority) {
+    FramedRequest.Builder framed = FramedRequest.newBuilder().setTimeoutMillis(timeoutMillis)
+        .setPriority(priority.level());
     if (request instanceof PredictRequest predict) {
       framed.setPredict(predict);
     } else if (request instanceof ClassificationRequest classify) {

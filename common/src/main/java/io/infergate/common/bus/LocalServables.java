@@ -1,5 +1,6 @@
 package io.infergate.common.bus;
 
+import io.infergate.common.Priority;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -19,7 +20,7 @@ public final class LocalServables {
 
   /** A servable's request handler; it may answer on any thread. */
   public interface Handler {
-    void handle(Object request, long deadlineNanos, Reply reply);
+    void handle(Object request, long deadlineNanos, Priority priority, Reply reply);
   }
 
   private final Map<String, Handler> handlers = new ConcurrentHashMap<>();

@@ -15,7 +15,10 @@ public final class MetricNames {
   public static final String BATCH_QUEUE_WAIT = "infergate.batch.queue.wait";
   public static final String BATCH_REJECTED = "infergate.batch.rejected";
   public static final String BATCH_RUN = "infergate.batch.run";
+  public static final String BATCH_SHED = "infergate.batch.shed";
   public static final String BATCH_SIZE = "infergate.batch.size";
+  public static final String BATCH_TUNED_SIZE = "infergate.batch.tuned.size";
+  public static final String BATCH_TUNED_TIMEOUT = "infergate.batch.tuned.timeout";
   public static final String CONNECTIONS_OPEN = "infergate.connections.open";
   public static final String EVENTLOOP_LAG = "infergate.eventloop.lag";
   public static final String FEATURES_CACHE = "infergate.features.cache";
@@ -35,7 +38,12 @@ public final class MetricNames {
   public static final String REQUEST_LATENCY = "infergate.request.latency";
   public static final String REQUESTS_IN_FLIGHT = "infergate.requests.in_flight";
   public static final String REQUESTS_IN_FLIGHT_BYTES = "infergate.requests.in_flight.bytes";
+  public static final String QUOTA_REJECTED = "infergate.quota.rejected";
   public static final String REQUESTS_SHED = "infergate.requests.shed";
+  public static final String RESPONSE_CACHE_BYTES = "infergate.response.cache.bytes";
+  public static final String RESPONSE_CACHE_EVICTIONS = "infergate.response.cache.evictions";
+  public static final String RESPONSE_CACHE_HITS = "infergate.response.cache.hits";
+  public static final String RESPONSE_CACHE_MISSES = "infergate.response.cache.misses";
   public static final String SHADOW_LATENCY = "infergate.shadow.latency";
   public static final String VARIANT_REQUESTS = "infergate.variant.requests";
   public static final String WORKER_MEMORY_BUDGET = "infergate.worker.memory.budget";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.infergate.common.ServableId;
+import io.infergate.common.Priority;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.proto.frames.FramedReply;
@@ -31,7 +32,7 @@ class EventBusTest {
 
   static final PredictRequest PREDICT = PredictRequest.newBuilder()
       .setModelSpec(ModelSpec.newBuilder().setName("m")).build();
-  static final RequestFrame REQUEST = RequestFrame.newBuilder().addRequests(Frames.request(PREDICT, 100)).build();
+  static final RequestFrame REQUEST = RequestFrame.newBuilder().addRequests(Frames.request(PREDICT, 100, Priority.NORMAL)).build();
 
   @BeforeEach
   void codecs(Vertx vertx) {
@@ -83,13 +84,14 @@ class EventBusTest {
 
   @Test
   void framesCarryEachKindOfRequestAndAnswerAndFailuresWithTheirStatus() {
-    FramedRequest framed = Frames.request(PREDICT, 250);
+    FramedRequest framed = Frames.request(PREDICT, 250, Priority.HIGH);
     assertThat(framed.getTimeoutMillis()).isEqualTo(250);
+    assertThat(Priority.ofLevel(framed.getPriority(), Priority.NORMAL)).isEqualTo(Priority.HIGH);
     assertThat(Frames.request(framed)).isSameAs(PREDICT);
     ClassificationRequest classify = ClassificationRequest.newBuilder().setModelSpec(PREDICT.getModelSpec()).build();
-    assertThat(Frames.request(Frames.request(classify, 1))).isSameAs(classify);
+    assertThat(Frames.request(Frames.request(classify, 1, Priority.LOW))).isSameAs(classify);
     RegressionRequest regress = RegressionRequest.getDefaultInstance();
-    assertThat(Frames.request(Frames.request(regress, 1))).isSameAs(regress);
+    assertThat(Frames.request(Frames.request(regress, 1, Priority.NORMAL))).isSameAs(regress);
     assertThatThrownBy(() -> Frames.request(FramedRequest.getDefaultInstance()))
         .isInstanceOfSatisfying(ServingException.class, e -> assertThat(e.code()).isEqualTo(StatusCode.INVALID_ARGUMENT));
 

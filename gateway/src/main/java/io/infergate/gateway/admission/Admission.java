@@ -1,11 +1,13 @@
 package io.infergate.gateway.admission;
 
+import io.infergate.common.Priority;
 import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -103,23 +105,36 @@ public final class Admission {
   }
 
   /**
-   * Counts a request against its model's budget until {@code release} runs.
+   * Counts a request against its model's budget until {@code release} runs. The last tenth of
+   * the budget is kept for high priority, and the last quarter from low: when a model is
+   * overloaded its low-priority requests are refused first.
    *
    * @throws ServingException RESOURCE_EXHAUSTED when the model has as many requests in flight as it may
    */
-  public Runnable admitForModel(String model) {
+  public Runnable admitForModel(String model, Priority priority) {
     AtomicInteger count = perModel.computeIfAbsent(model, m -> new AtomicInteger());
-    if (count.incrementAndGet() > limits.maxRequestsPerModel()) {
+    int limit = modelLimit(priority);
+    if (count.incrementAndGet() > limit) {
       count.decrementAndGet();
       shedModel.increment();
-      throw new ServingException(StatusCode.RESOURCE_EXHAUSTED, "Model " + model + " has "
-          + limits.maxRequestsPerModel() + " requests in flight, its limit; retry shortly");
+      throw new ServingException(StatusCode.RESOURCE_EXHAUSTED, "Model " + model + " has " + limit
+          + " requests in flight, its limit for " + priority.name().toLowerCase(Locale.ROOT)
+          + " priority; retry shortly");
     }
     AtomicBoolean released = new AtomicBoolean();
     return () -> {
       if (released.compareAndSet(false, true)) {
         count.decrementAndGet();
       }
+    };
+  }
+
+  private int modelLimit(Priority priority) {
+    int all = limits.maxRequestsPerModel();
+    return switch (priority) {
+      case HIGH -> all;
+      case NORMAL -> Math.max(1, all - all / 10);
+      case LOW -> Math.max(1, all - all / 4);
     };
   }
 

@@ -1,5 +1,6 @@
 package io.infergate.gateway.dispatch;
 
+import io.infergate.common.Priority;
 import io.infergate.common.bus.Frames;
 import io.infergate.proto.frames.FramedReply;
 import io.infergate.proto.frames.ReplyFrame;
@@ -44,7 +45,7 @@ final class FrameSender {
   }
 
   /** Queues a request for {@code address}; it leaves at the end of this turn. */
-  void send(String address, Object request, long deadlineNanos, Outcome outcome) {
+  void send(String address, Object request, long deadlineNanos, Priority priority, Outcome outcome) {
     OpenFrame frame = open.get(address);
     if (frame == null) {
       frame = new OpenFrame(address);
@@ -52,7 +53,7 @@ final class FrameSender {
       OpenFrame scheduled = frame;
       context.runOnContext(v -> flush(scheduled));
     }
-    frame.queued.add(new Queued(request, deadlineNanos, outcome));
+    frame.queued.add(new Queued(request, deadlineNanos, priority, outcome));
     if (frame.queued.size() >= MAX_REQUESTS_PER_FRAME) {
       flush(frame);
     }
@@ -69,7 +70,7 @@ final class FrameSender {
     for (Queued queued : frame.queued) {
       long millis = Math.max(1, (queued.deadlineNanos() - now) / 1_000_000);
       longestMillis = Math.max(longestMillis, millis);
-      message.addRequests(Frames.request(queued.request(), millis));
+      message.addRequests(Frames.request(queued.request(), millis, queued.priority()));
     }
     List<Queued> queued = frame.queued;
     // The frame waits as long as its longest deadline; each request's own deadline is watched by the caller.
@@ -92,7 +93,7 @@ final class FrameSender {
         });
   }
 
-  private record Queued(Object request, long deadlineNanos, Outcome outcome) {}
+  private record Queued(Object request, long deadlineNanos, Priority priority, Outcome outcome) {}
 
   private static final class OpenFrame {
     final String address;

@@ -1,5 +1,6 @@
 package io.infergate.gateway.dispatch;
 
+import io.infergate.common.Priority;
 import io.infergate.common.metrics.MetricNames;
 import io.infergate.common.registry.ModelView;
 import io.infergate.common.status.ServingException;
@@ -43,7 +44,9 @@ public final class Shadowing {
       long started = System.nanoTime();
       try {
         var selector = ServableChoice.selector(shadow.getTarget());
-        workers.request(router.resolve(model, selector), () -> router.resolve(model, selector), request, deadlineNanos)
+        // A copy is never worth a user's request: it goes last in the worker's queue and is shed first.
+        workers.request(router.resolve(model, selector), () -> router.resolve(model, selector), request, deadlineNanos,
+                Priority.LOW)
             .onComplete(result -> record(model, target,
                 result.succeeded() ? StatusCode.OK : ServingException.of(result.cause()).code(), started));
       } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.infergate.gateway.dispatch;
 
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.Addresses;
@@ -80,6 +81,7 @@ public final class WorkerClient {
     final Supplier<ServableRecord> route;
     final Object request;
     final long deadlineNanos;
+    final Priority priority;
     final Promise<Served<T>> result = Promise.promise();
     final Context context = vertx.getOrCreateContext();
     volatile boolean retried;
@@ -88,10 +90,11 @@ public final class WorkerClient {
     /** The watch on this request's deadline while a worker has it. */
     volatile ExpiryWatch.Watch deadline;
 
-    Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos) {
+    Pending(Supplier<ServableRecord> route, Object request, long deadlineNanos, Priority priority) {
       this.route = route;
       this.request = request;
       this.deadlineNanos = deadlineNanos;
+      this.priority = priority;
     }
 
     void send(ServableRecord servable, String excludedWorker) {
@@ -108,7 +111,7 @@ public final class WorkerClient {
         // This process's own worker answers what it took even while it unloads: no fail-over to track.
         deadline = expiry.watch(this);
         LoopInbox inbox = links(context).answers();
-        handler.handle(request, deadlineNanos, (response, failure) -> inbox.post(() -> {
+        handler.handle(request, deadlineNanos, priority, (response, failure) -> inbox.post(() -> {
           deadline.end();
           if (failure == null) {
             complete(response);
@@ -127,7 +130,7 @@ public final class WorkerClient {
         return;
       }
       deadline = expiry.watch(this);
-      links(context).frames().send(address, request, deadlineNanos, new FrameSender.Outcome() {
+      links(context).frames().send(address, request, deadlineNanos, priority, new FrameSender.Outcome() {
         @Override
         public void answered(FramedReply reply) {
           Pending.this.answered(chosen);
@@ -205,17 +208,18 @@ public final class WorkerClient {
   /**
    * @param servable the servable routed for the request
    * @param reroute routes the request again for a retry (it may choose another servable)
+   * @param priority where the request stands in the worker's batch queue, and in the model's budget here
    * @throws io.infergate.common.status.ServingException INVALID_ARGUMENT for a tensor beyond the limits,
-   *     RESOURCE_EXHAUSTED when the model has as many requests in flight as it may
+   *     RESOURCE_EXHAUSTED when the model has as many requests in flight as it may at this priority
    */
   public <T> Future<Served<T>> request(ServableRecord servable, Supplier<ServableRecord> reroute, Object request,
-                                       long deadlineNanos) {
+                                       long deadlineNanos, Priority priority) {
     if (request instanceof PredictRequest predict) {
       // Every API's decoded request passes here: the one place its tensors are checked before they travel.
       predict.getInputsMap().forEach(limits::check);
     }
-    Runnable release = admission.admitForModel(servable.id().name());
-    Pending<T> pending = new Pending<>(reroute, request, deadlineNanos);
+    Runnable release = admission.admitForModel(servable.id().name(), priority);
+    Pending<T> pending = new Pending<>(reroute, request, deadlineNanos, priority);
     pending.send(servable, null);
     return pending.result.future().onComplete(done -> release.run());
   }

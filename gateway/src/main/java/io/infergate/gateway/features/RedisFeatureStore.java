@@ -2,7 +2,9 @@ package io.infergate.gateway.features;
 
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisCommandTimeoutException;
+import io.infergate.gateway.cache.SharedResponseStore;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.push.PushListener;
 import io.lettuce.core.resource.ClientResources;
@@ -47,8 +49,10 @@ import org.slf4j.LoggerFactory;
  * times out, and TCP would resume it only at its next retransmission, seconds after the network
  * heals: once no command has succeeded for {@link #STALLED} while they time out, a fresh
  * connection is opened and swapped in.
+ *
+ * <p>The same connection handling serves the shared response cache, as plain keys with a TTL.
  */
-public final class RedisFeatureStore implements FeatureStore {
+public final class RedisFeatureStore implements FeatureStore, SharedResponseStore {
 
   private static final Logger LOG = LoggerFactory.getLogger(RedisFeatureStore.class);
   private static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
@@ -121,6 +125,21 @@ public final class RedisFeatureStore implements FeatureStore {
       lastSuccessNanos = failure == null ? lastSuccessNanos : System.nanoTime();
       replacing.set(false);
     });
+  }
+
+  @Override
+  public Future<byte[]> get(String name) {
+    return onContext(watched(redis.get(name).toCompletableFuture()));
+  }
+
+  @Override
+  public void set(String name, byte[] value, long ttlMillis) {
+    watched(redis.set(name, value, SetArgs.Builder.px(ttlMillis)).toCompletableFuture())
+        .whenComplete((ok, failure) -> {
+          if (failure != null) {
+            LOG.debug("Could not share a cached answer: {}", failure.toString());
+          }
+        });
   }
 
   @Override

@@ -25,6 +25,7 @@ import org.tensorflow.proto.TensorShapeProto;
 public final class OipTensors {
 
   static final String SIGNATURE_PARAMETER = "signature_name";
+  static final String PRIORITY_PARAMETER = "priority";
 
   private OipTensors() {}
 
@@ -55,6 +56,20 @@ public final class OipTensors {
       predict.getModelSpecBuilder().setSignatureName(signature.getStringParam());
     }
     return predict.build();
+  }
+
+  /** The "priority" parameter (a level, 1 highest, or a name) as text; null when the request has none. */
+  public static String priority(ModelInferRequest request) {
+    InferParameter priority = request.getParametersMap().get(PRIORITY_PARAMETER);
+    if (priority == null) {
+      return null;
+    }
+    return switch (priority.getParameterChoiceCase()) {
+      case INT64_PARAM -> Long.toString(priority.getInt64Param());
+      case UINT64_PARAM -> Long.toUnsignedString(priority.getUint64Param());
+      case STRING_PARAM -> priority.getStringParam();
+      default -> throw ServingException.invalidArgument("The 'priority' parameter must be an integer or a name");
+    };
   }
 
   public static ModelInferResponse toInfer(PredictResponse response, String id) {

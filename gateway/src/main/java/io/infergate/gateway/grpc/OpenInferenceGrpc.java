@@ -91,7 +91,8 @@ final class OpenInferenceGrpc {
   private Future<UnaryCalls.Answer<ModelInferResponse>> infer(ModelInferRequest request, long deadline,
                                                               UnaryOperator<String> metadata) {
     PredictRequest predict = OipTensors.toPredict(request);
-    Target target = new Target(request.getModelName(), selector(request.getModelVersion()), metadata);
+    Target target = new Target(request.getModelName(), selector(request.getModelVersion()), metadata,
+        OipTensors.priority(request));
     return services.pipeline().predict(target, predict.getModelSpec().getSignatureName(),
             new TensorInputs(predict), deadline)
         .map(served -> new UnaryCalls.Answer<>(OipTensors.toInfer(served.response(), request.getId()), served.servable()));

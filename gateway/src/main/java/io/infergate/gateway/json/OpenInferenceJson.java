@@ -25,13 +25,20 @@ public final class OpenInferenceJson {
 
   private OpenInferenceJson() {}
 
-  /** A parsed infer request; tensors are typed by their own {@code datatype}. */
-  public record InferRequest(String id, String signatureName, PredictRequest.Builder request) {}
+  /**
+   * A parsed infer request; tensors are typed by their own {@code datatype}.
+   *
+   * @param priority the "priority" parameter as text (a level or a name), or null
+   */
+  public record InferRequest(String id, String signatureName, String priority, PredictRequest.Builder request) {}
+
+  /** The request parameters Infergate reads; others are ignored, as the protocol allows. */
+  private record Parameters(String signatureName, String priority) {}
 
   public static InferRequest parse(byte[] json) {
     try (JsonParser parser = JsonCodec.objectParser(json)) {
       String id = null;
-      String signatureName = "";
+      Parameters parameters = new Parameters("", null);
       PredictRequest.Builder request = PredictRequest.newBuilder();
       boolean sawInputs = false;
       while (parser.nextToken() == JsonToken.FIELD_NAME) {
@@ -39,7 +46,7 @@ public final class OpenInferenceJson {
         parser.nextToken();
         switch (field) {
           case "id" -> id = text(parser, "id");
-          case "parameters" -> signatureName = readSignatureName(parser, signatureName);
+          case "parameters" -> parameters = readParameters(parser, parameters);
           case "inputs" -> {
             sawInputs = true;
             forEachObject(parser, "inputs", () -> readInput(parser, request));
@@ -51,7 +58,7 @@ public final class OpenInferenceJson {
       if (!sawInputs || request.getInputsCount() == 0) {
         throw ServingException.invalidArgument("An infer request needs a non-empty 'inputs' list");
       }
-      return new InferRequest(id, signatureName, request);
+      return new InferRequest(id, parameters.signatureName(), parameters.priority(), request);
     } catch (IOException e) {
       throw JsonCodec.malformed(e);
     }
@@ -73,22 +80,31 @@ public final class OpenInferenceJson {
     }
   }
 
-  /** TF signatures are chosen with the "signature_name" request parameter (serving_default otherwise). */
-  private static String readSignatureName(JsonParser parser, String current) throws IOException {
-    String name = current;
+  /**
+   * TF signatures are chosen with the "signature_name" request parameter (serving_default
+   * otherwise); "priority" is a level (1 highest) or a name, as Triton's extension has it.
+   */
+  private static Parameters readParameters(JsonParser parser, Parameters current) throws IOException {
+    String name = current.signatureName();
+    String priority = current.priority();
     if (parser.currentToken() != JsonToken.START_OBJECT) {
       throw ServingException.invalidArgument("'parameters' must be an object");
     }
     while (parser.nextToken() == JsonToken.FIELD_NAME) {
       String key = parser.currentName();
       parser.nextToken();
-      if ("signature_name".equals(key)) {
-        name = text(parser, "signature_name");
-      } else {
-        parser.skipChildren();
+      switch (key) {
+        case "signature_name" -> name = text(parser, "signature_name");
+        case "priority" -> {
+          if (parser.currentToken() != JsonToken.VALUE_NUMBER_INT && parser.currentToken() != JsonToken.VALUE_STRING) {
+            throw ServingException.invalidArgument("'priority' must be a level (1 to 3) or a name");
+          }
+          priority = parser.getText();
+        }
+        default -> parser.skipChildren();
       }
     }
-    return name;
+    return new Parameters(name, priority);
   }
 
   private static void readInput(JsonParser parser, PredictRequest.Builder request) throws IOException {

@@ -9,7 +9,10 @@ import io.infergate.common.registry.StoredModelRegistry;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
 import io.infergate.gateway.auth.AdminToken;
+import io.infergate.common.config.ConfigException;
 import io.infergate.gateway.features.FeatureEnricher;
+import io.infergate.gateway.policy.ServingPolicies;
+import io.infergate.proto.policy.ModelPolicy;
 import io.infergate.gateway.features.FeatureRecord;
 import io.infergate.gateway.features.HazelcastFeatureStore;
 import io.infergate.gateway.routing.ServableChoice;
@@ -28,8 +31,8 @@ import java.util.List;
 
 /**
  * The operator's API under {@code /admin}, guarded by a bearer token: read the registry, set
- * labels, traffic splits and shadow targets, load or unload a version on the cluster, and load
- * online features into the cluster's Hazelcast map. Changes go to the shared registry as an
+ * labels, traffic splits, shadow targets and serving policies (priority, quotas, cache), load or
+ * unload a version on the cluster, and load online features into the cluster's Hazelcast map. Changes go to the shared registry as an
  * operator's overrides, which reach every gateway and worker and outlive config reloads and restarts.
  */
 public final class AdminApi {
@@ -40,10 +43,12 @@ public final class AdminApi {
   private final RestEndpoints endpoints;
   private final AdminToken token;
   private final FeatureEnricher features;
+  private final ServingPolicies policies;
 
   /** @param features the gateway's online features, or null when it has none */
   AdminApi(ModelRegistry registry, RestEndpoints endpoints, AdminToken token,
-           FeatureEnricher features) {
+           FeatureEnricher features, ServingPolicies policies) {
+    this.policies = policies;
     this.registry = registry;
     this.endpoints = endpoints;
     this.token = token;
@@ -59,6 +64,12 @@ public final class AdminApi {
     router.delete("/admin/models/:model/traffic").handler(endpoints.endpoint("admin", (ctx, deadline) ->
         registry.updateOverrides(model(ctx).name(), overrides -> overrides.toBuilder().clearTraffic().build())
             .compose(v -> ok(modelJson(model(ctx))))));
+    router.get("/admin/models/:model/policy").handler(endpoints.endpoint("admin", (ctx, deadline) ->
+        ok(policyJson(ctx.pathParam("model")))));
+    router.put("/admin/models/:model/policy").handler(endpoints.endpoint("admin", (ctx, deadline) -> setPolicy(ctx)));
+    router.delete("/admin/models/:model/policy").handler(endpoints.endpoint("admin", (ctx, deadline) ->
+        registry.updateOverrides(ctx.pathParam("model"), ServingPolicies.clearing())
+            .compose(v -> ok(policyJson(ctx.pathParam("model"))))));
     router.post("/admin/models/:model/versions/:version/load").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, true)));
     router.post("/admin/features").handler(endpoints.endpoint("admin", (ctx, deadline) -> loadFeatures(ctx)));
     router.post("/admin/models/:model/versions/:version/unload").handler(endpoints.endpoint("admin", (ctx, deadline) -> command(ctx, false)));
@@ -135,6 +146,32 @@ public final class AdminApi {
     }
     return registry.updateOverrides(model.name(), overrides -> overrides.toBuilder().setTraffic(policy).build())
         .compose(v -> ok(modelJson(model(ctx))));
+  }
+
+  /**
+   * Sets a model's serving policy for every gateway, over the policy file's; the model need not
+   * be served yet, so a quota can be in place before its first request.
+   */
+  private Future<Reply> setPolicy(RoutingContext ctx) {
+    String model = ctx.pathParam("model");
+    ModelPolicy.Builder policy = ModelPolicy.newBuilder();
+    try {
+      JsonFormat.parser().merge(RestEndpoints.bodyText(ctx), policy);
+      ServingPolicies.validated(policy.setModel(model).build());
+    } catch (InvalidProtocolBufferException | ConfigException e) {
+      throw ServingException.invalidArgument("Invalid serving policy: " + e.getMessage());
+    }
+    return registry.updateOverrides(model, ServingPolicies.setting(policy.build()))
+        .compose(v -> ok(policyJson(model)));
+  }
+
+  private JsonObject policyJson(String model) {
+    try {
+      return new JsonObject().put("model", model).put("source", policies.sourceOf(model))
+          .put("policy", new JsonObject(POLICY_JSON.print(policies.forModel(model))));
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private void checkTarget(RoutingContext ctx, ModelView model, TrafficTarget target) {

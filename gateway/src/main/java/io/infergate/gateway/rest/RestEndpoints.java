@@ -104,7 +104,7 @@ final class RestEndpoints {
       return refused.code;
     }
     ServingException status = ServingException.of(failure);
-    sendError(request.response(), status.code().httpStatus(), status.getMessage());
+    sendError(request.response(), status.code().httpStatus(), status.getMessage(), status.retryAfterSeconds());
     return status.code();
   }
 
@@ -136,10 +136,14 @@ final class RestEndpoints {
     return response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON).end(Buffer.buffer(body));
   }
 
-  /** {"error": message}; overload answers (429, 503) say when to try again, as HTTP suggests. */
   static Future<Void> sendError(HttpServerResponse response, int status, String message) {
+    return sendError(response, status, message, 1);
+  }
+
+  /** {"error": message}; overload answers (429, 503) say when to try again, as HTTP suggests. */
+  static Future<Void> sendError(HttpServerResponse response, int status, String message, long retryAfterSeconds) {
     if ((status == 429 || status == 503) && !response.ended()) {
-      response.putHeader(RETRY_AFTER, ONE_SECOND);
+      response.putHeader(RETRY_AFTER, retryAfterSeconds == 1 ? ONE_SECOND : Long.toString(retryAfterSeconds));
     }
     String text = message == null || message.isBlank() ? "HTTP " + status : message;
     return send(response, status, JsonCodec.write(json -> {

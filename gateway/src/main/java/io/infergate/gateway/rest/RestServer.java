@@ -47,7 +47,7 @@ public final class RestServer {
     tfServing.mount(router);
     new OpenInferenceRestApi(services, endpoints, options.serverVersion()).mount(router);
     new AdminApi(services.registry(), endpoints, new AdminToken(options.adminToken()),
-        services.features()).mount(router);
+        services.features(), services.policies()).mount(router);
 
     router.route().last().handler(ctx -> RestEndpoints.sendError(ctx.response(), 404,
         "Malformed request: " + ctx.request().method() + " " + ctx.request().path()));

@@ -2,6 +2,7 @@ package io.infergate.gateway.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.infergate.common.Priority;
 import io.infergate.common.bus.BusCodecs;
 import io.infergate.common.bus.Frames;
 import io.infergate.proto.frames.FramedReply;
@@ -37,7 +38,9 @@ class FrameSenderTest {
     vertx.eventBus().<RequestFrame>consumer("servable", message -> {
       frameSizes.add(message.body().getRequestsCount());
       ReplyFrame.Builder replies = ReplyFrame.newBuilder();
-      message.body().getRequestsList().forEach(framed -> replies.addReplies(Frames.reply(
+      message.body().getRequestsList().forEach(framed -> replies.addReplies(framed.getPriority() != 3
+          ? Frames.reply(null, new IllegalStateException("priority " + framed.getPriority() + " did not travel"))
+          : Frames.reply(
           PredictResponse.newBuilder().setModelSpec(ModelSpec.newBuilder().setName("" + framed.getTimeoutMillis())).build(),
           null)));
       message.reply(replies.build());
@@ -49,7 +52,8 @@ class FrameSenderTest {
       long now = System.nanoTime();
       for (int i = 0; i < requests; i++) {
         long timeoutMillis = 10_000 + i * 1_000L;
-        sender.send("servable", REQUEST, now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), new FrameSender.Outcome() {
+        sender.send("servable", REQUEST, now + TimeUnit.MILLISECONDS.toNanos(timeoutMillis), Priority.LOW,
+            new FrameSender.Outcome() {
           @Override
           public void answered(FramedReply reply) {
             test.verify(() -> {
@@ -80,7 +84,8 @@ class FrameSenderTest {
     vertx.runOnContext(turn -> {
       FrameSender sender = new FrameSender(vertx, vertx.getOrCreateContext());
       for (int i = 0; i < 3; i++) {
-        sender.send("nobody", REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(10), new FrameSender.Outcome() {
+        sender.send("nobody", REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(10), Priority.NORMAL,
+            new FrameSender.Outcome() {
           @Override
           public void answered(FramedReply reply) {
             test.failNow("answered without a handler");

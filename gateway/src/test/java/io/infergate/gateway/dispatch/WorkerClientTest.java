@@ -2,6 +2,7 @@ package io.infergate.gateway.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.TensorLimits;
 import io.infergate.common.bus.Addresses;
@@ -57,7 +58,7 @@ class WorkerClientTest {
     answerEachWith(vertx, SERVABLE, LocalModelRegistry.LOCAL_WORKER);
     WorkerClient client = client(vertx, registry);
     long sent = System.nanoTime();
-    client.<PredictResponse>request(stale, () -> current, REQUEST, sent + TimeUnit.SECONDS.toNanos(30))
+    client.<PredictResponse>request(stale, () -> current, REQUEST, sent + TimeUnit.SECONDS.toNanos(30), Priority.NORMAL)
         .onComplete(test.succeeding(served -> test.verify(() -> {
           assertThat(served.response().getModelSpec().getName()).isEqualTo("served by local");
           assertThat(reachedDeparted.get()).isZero();
@@ -75,7 +76,7 @@ class WorkerClientTest {
     ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     vertx.eventBus().consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), message -> { });
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-    client(vertx, registry).<PredictResponse>request(servable, () -> servable, REQUEST, deadline)
+    client(vertx, registry).<PredictResponse>request(servable, () -> servable, REQUEST, deadline, Priority.NORMAL)
         .onComplete(test.failing(failure -> test.verify(() -> {
           assertThat(ServingException.of(failure).code())
               .isEqualTo(StatusCode.DEADLINE_EXCEEDED);
@@ -98,7 +99,7 @@ class WorkerClientTest {
     client(vertx, registry).<PredictResponse>request(gone, () -> {
           routes.incrementAndGet();
           return serving;
-        }, REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(30))
+        }, REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(30), Priority.NORMAL)
         .onComplete(test.succeeding(served -> test.verify(() -> {
           assertThat(served.response().getModelSpec().getName()).isEqualTo("served by local");
           assertThat(served.servable()).isEqualTo(next);
@@ -132,7 +133,7 @@ class WorkerClientTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     vertx.runOnContext(turn -> {
       List<Future<WorkerClient.Served<PredictResponse>>> sent = java.util.stream.Stream.of("a", "refused", "b")
-          .map(name -> client.<PredictResponse>request(servable, () -> servable, named(name), deadline))
+          .map(name -> client.<PredictResponse>request(servable, () -> servable, named(name), deadline, Priority.NORMAL))
           .toList();
       Future.join(sent).onComplete(done -> test.verify(() -> {
         assertThat(frameSizes).as("one frame for the turn").containsExactly(3);
@@ -156,7 +157,7 @@ class WorkerClientTest {
     ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
     LocalServables local = new LocalServables();
     List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
-    local.register(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), (request, deadline, reply) ->
+    local.register(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), (request, deadline, priority, reply) ->
         held.add(() -> reply.send(PredictResponse.newBuilder().setModelSpec(((PredictRequest) request).getModelSpec())
             .build(), null)));
     WorkerClient client = client(vertx, registry, local);
@@ -165,7 +166,7 @@ class WorkerClientTest {
       Thread loop = Thread.currentThread();
       List<Thread> completedOn = new java.util.concurrent.CopyOnWriteArrayList<>();
       List<Future<WorkerClient.Served<PredictResponse>>> sent = java.util.stream.IntStream.range(0, 100)
-          .mapToObj(i -> client.<PredictResponse>request(servable, () -> servable, named("r" + i), deadline)
+          .mapToObj(i -> client.<PredictResponse>request(servable, () -> servable, named("r" + i), deadline, Priority.NORMAL)
               .onComplete(done -> completedOn.add(Thread.currentThread())))
           .toList();
       // The "batch thread": answers every request at once, off the event loop.

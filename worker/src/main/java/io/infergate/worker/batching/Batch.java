@@ -1,18 +1,21 @@
 package io.infergate.worker.batching;
 
+import io.infergate.common.Priority;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Tasks of one servable and one batch key that will run as one TensorFlow call. */
+/** Tasks of one servable, one batch key and one priority that will run as one TensorFlow call. */
 final class Batch {
 
   final String key;
+  final Priority priority;
   final long openedNanos;
   final List<BatchTask> tasks = new ArrayList<>();
   long rows;
 
-  Batch(String key, long openedNanos) {
+  Batch(String key, Priority priority, long openedNanos) {
     this.key = key;
+    this.priority = priority;
     this.openedNanos = openedNanos;
   }
 

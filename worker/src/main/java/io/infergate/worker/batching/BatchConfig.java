@@ -13,10 +13,13 @@ import java.util.List;
  * @param numBatchThreads batches that run at once, across all servables
  * @param allowedBatchSizes sizes a batch is padded up to; empty = no padding
  * @param padVariableLengthInputs pad inputs' inner dimensions to the batch's largest
+ * @param latencyTargetMicros the P99 latency the model declares (Infergate's addition); when
+ *     positive, the batch timeout and size are tuned online to hold it, with {@code maxBatchSize}
+ *     as the size's bound, and {@code batchTimeoutMicros} is not used
  */
 public record BatchConfig(int maxBatchSize, long batchTimeoutMicros, int maxEnqueuedBatches,
                           int numBatchThreads, List<Integer> allowedBatchSizes,
-                          boolean padVariableLengthInputs) {
+                          boolean padVariableLengthInputs, long latencyTargetMicros) {
 
   public BatchConfig {
     allowedBatchSizes = List.copyOf(allowedBatchSizes);
@@ -48,7 +51,16 @@ public record BatchConfig(int maxBatchSize, long batchTimeoutMicros, int maxEnqu
       throw new ConfigException("enable_large_batch_splitting is not supported: requests larger than "
           + "max_batch_size are rejected");
     }
-    return new BatchConfig(max, timeout, enqueued, threads, allowed, parameters.getPadVariableLengthInputs());
+    return new BatchConfig(max, timeout, enqueued, threads, allowed, parameters.getPadVariableLengthInputs(), 0);
+  }
+
+  /** These parameters tuned online to hold a P99 of {@code micros} (0: fixed, as configured). */
+  public BatchConfig withLatencyTarget(long micros) {
+    if (micros < 0) {
+      throw new ConfigException("latency_target_micros must not be negative: " + micros);
+    }
+    return new BatchConfig(maxBatchSize, batchTimeoutMicros, maxEnqueuedBatches, numBatchThreads, allowedBatchSizes,
+        padVariableLengthInputs, micros);
   }
 
   /** The size a batch of {@code rows} runs at: the next allowed size, or {@code rows} itself. */

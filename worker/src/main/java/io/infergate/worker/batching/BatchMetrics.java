@@ -1,6 +1,7 @@
 package io.infergate.worker.batching;
 
 import io.infergate.common.metrics.MetricNames;
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.metrics.TfServingMetrics;
 import io.micrometer.core.instrument.Counter;
@@ -11,10 +12,11 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -34,7 +36,7 @@ final class BatchMetrics {
 
   private final MeterRegistry registry;
   private final Tags tags;
-  private final List<Meter> meters = new ArrayList<>();
+  private final List<Meter> meters = new CopyOnWriteArrayList<>();
   final Timer queueWait;
   final Timer runTime;
   final DistributionSummary batchSize;
@@ -48,6 +50,7 @@ final class BatchMetrics {
   private final DistributionSummary tfProcessedSize;
   /** By padded size, which max_batch_size bounds; built once per size, not per batch. */
   private final Map<Integer, DistributionSummary> tfPadding = new ConcurrentHashMap<>();
+  private final Map<String, Counter> shed = new ConcurrentHashMap<>();
 
   private BatchMetrics(MeterRegistry registry, Tags tags) {
     this.registry = registry;
@@ -79,6 +82,22 @@ final class BatchMetrics {
 
   static BatchMetrics of(MeterRegistry registry, ServableId servable) {
     return new BatchMetrics(registry, Tags.of("model", servable.name(), "version", Long.toString(servable.version())));
+  }
+
+  /** The timeout and batch size a tuner has chosen, as they change. */
+  void trackTuner(LatencyTargetTuner tuner) {
+    keep(Gauge.builder(MetricNames.BATCH_TUNED_TIMEOUT, tuner, t -> t.timeoutNanos() / 1e9).tags(tags).baseUnit("seconds")
+        .description("Batch timeout chosen to hold the model's latency target").register(registry));
+    keep(Gauge.builder(MetricNames.BATCH_TUNED_SIZE, tuner, LatencyTargetTuner::batchSize).tags(tags)
+        .description("Batch size limit chosen to hold the model's latency target").register(registry));
+  }
+
+  /** Requests of a priority refused or dropped from the queue for {@code reason}; built once per pair. */
+  Counter shed(Priority priority, String reason) {
+    return shed.computeIfAbsent(priority + "/" + reason, key -> keep(Counter.builder(MetricNames.BATCH_SHED).tags(tags)
+        .tag("priority", priority.name().toLowerCase(Locale.ROOT)).tag("reason", reason)
+        .description("Requests refused or dropped from the batch queue: beyond the latency target, "
+            + "or preempted by higher priorities").register(registry)));
   }
 
   <T> void trackDepth(T queue, ToDoubleFunction<T> depth) {

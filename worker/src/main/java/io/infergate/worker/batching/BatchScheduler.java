@@ -1,5 +1,6 @@
 package io.infergate.worker.batching;
 
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
@@ -61,15 +62,21 @@ public final class BatchScheduler {
 
   /** Queues a task of {@code queue} under the lock, waking a batch thread when there is something new for it. */
   CompletableFuture<Map<String, TensorProto>> submit(BatchQueue queue, BatchTask task, String key) {
+    List<BatchTask> shed = new ArrayList<>(0);
     lock.lock();
     try {
-      if (queue.add(task, key)) {
+      if (queue.add(task, key, shed)) {
         work.signal();
       }
     } catch (ServingException e) {
       return CompletableFuture.failedFuture(e);
     } finally {
       lock.unlock();
+    }
+    // Their answers run callbacks: never under the lock.
+    for (BatchTask victim : shed) {
+      victim.result.completeExceptionally(ServingException.unavailable(
+          "Shed from the batch queue to make room for higher-priority requests; retry shortly"));
     }
     return task.result;
   }
@@ -131,9 +138,15 @@ public final class BatchScheduler {
           long now = System.nanoTime();
           queue = null;
           batch = null;
-          for (int i = 0; i < queues.size() && batch == null; i++) {
-            queue = queues.get((nextQueue + i) % queues.size());
-            batch = queue.takeRunnable(now);
+          // Priorities first, across servables; queues in turn within a priority.
+          for (Priority priority : Priority.values()) {
+            for (int i = 0; i < queues.size() && batch == null; i++) {
+              queue = queues.get((nextQueue + i) % queues.size());
+              batch = queue.takeRunnable(now, priority);
+            }
+            if (batch != null) {
+              break;
+            }
           }
           if (batch != null) {
             nextQueue = (queues.indexOf(queue) + 1) % queues.size();
@@ -172,9 +185,13 @@ public final class BatchScheduler {
     long now = System.nanoTime();
     BatchMetrics metrics = queue.metrics;
     List<BatchTask> live = new ArrayList<>(batch.tasks.size());
+    LatencyTargetTuner tuner = queue.tuner;
     for (BatchTask task : batch.tasks) {
       metrics.recordTask(now - task.enqueuedNanos, task.rows);
       if (task.deadlineNanos - now < 0) {
+        if (tuner != null) {
+          tuner.recordRequest(now - task.enqueuedNanos);
+        }
         metrics.expired.increment();
         task.result.completeExceptionally(new ServingException(StatusCode.DEADLINE_EXCEEDED,
             "Deadline exceeded while the request waited for its batch"));
@@ -200,7 +217,13 @@ public final class BatchScheduler {
           : TensorBatcher.merge(runs, padded, queue.config.padVariableLengthInputs());
       long started = System.nanoTime();
       Map<String, TensorProto> outputs = queue.runner.apply(merged);
-      metrics.runTime.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+      long ended = System.nanoTime();
+      metrics.runTime.record(ended - started, TimeUnit.NANOSECONDS);
+      if (tuner != null) {
+        tuner.recordBatch(ended - started, padded);
+        live.forEach(task -> tuner.recordRequest(ended - task.enqueuedNanos));
+        tuner.adjust(ended);
+      }
       List<Map<String, TensorProto>> parts = alone ? List.of(outputs)
           : TensorBatcher.split(outputs, rowsPerTask, padded);
       metrics.recordBatch(live.size(), rows, padded);

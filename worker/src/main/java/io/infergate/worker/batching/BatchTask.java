@@ -1,5 +1,6 @@
 package io.infergate.worker.batching;
 
+import io.infergate.common.Priority;
 import io.infergate.worker.runtime.SignatureRun;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -12,12 +13,14 @@ final class BatchTask {
   final long rows;
   final long deadlineNanos;
   final long enqueuedNanos;
+  final Priority priority;
   final CompletableFuture<Map<String, TensorProto>> result = new CompletableFuture<>();
 
-  BatchTask(SignatureRun run, long rows, long deadlineNanos, long enqueuedNanos) {
+  BatchTask(SignatureRun run, long rows, long deadlineNanos, long enqueuedNanos, Priority priority) {
     this.run = run;
     this.rows = rows;
     this.deadlineNanos = deadlineNanos;
     this.enqueuedNanos = enqueuedNanos;
+    this.priority = priority;
   }
 }

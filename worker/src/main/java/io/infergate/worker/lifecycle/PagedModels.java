@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -139,6 +140,12 @@ public final class PagedModels {
         realised.onComplete(done -> evicting.remove(model));
       }
     });
+  }
+
+  /** The config this worker was given for a model; empty when its config does not name it. */
+  public Optional<ModelConfig> config(String model) {
+    ModelConfig config = pinned.get(model);
+    return config != null ? Optional.of(config) : Optional.ofNullable(pageable.get(model));
   }
 
   /** The models this worker may load on demand. */

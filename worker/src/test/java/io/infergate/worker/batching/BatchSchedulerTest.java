@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.Int64Value;
+import io.infergate.common.Priority;
 import io.infergate.common.ServableId;
 import io.infergate.common.status.ServingException;
 import io.infergate.common.status.StatusCode;
@@ -81,7 +82,7 @@ class BatchSchedulerTest {
           x[j] = i * 10 + j;
         }
         inputs.add(x);
-        submitted.add(CompletableFuture.supplyAsync(() -> queue.submit(run(x), far()), clients));
+        submitted.add(CompletableFuture.supplyAsync(() -> queue.submit(run(x), far(), Priority.NORMAL), clients));
       }
       for (var submission : submitted) {
         results.add(submission.get(30, TimeUnit.SECONDS));
@@ -106,11 +107,11 @@ class BatchSchedulerTest {
     scheduler = new BatchScheduler(1, meters);
     Gate gate = new Gate();
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(16, 0, 100, List.of()), gate.around(halfPlusTwo::run));
-    var first = queue.submit(run(1f), far());
+    var first = queue.submit(run(1f), far(), Priority.NORMAL);
     gate.awaitRunning();
     List<CompletableFuture<Map<String, TensorProto>>> waiting = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      waiting.add(queue.submit(run(i), far()));
+      waiting.add(queue.submit(run(i), far(), Priority.NORMAL));
     }
     gate.release();
     first.get(10, TimeUnit.SECONDS);
@@ -126,7 +127,7 @@ class BatchSchedulerTest {
     scheduler = new BatchScheduler(1, meters);
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(1000, 100_000, 10, List.of()), halfPlusTwo::run);
     long started = System.nanoTime();
-    assertThat(floats(queue.submit(run(4f), far()).get(10, TimeUnit.SECONDS).get("y"))).containsExactly(4f);
+    assertThat(floats(queue.submit(run(4f), far(), Priority.NORMAL).get(10, TimeUnit.SECONDS).get("y"))).containsExactly(4f);
     long waitedMillis = (System.nanoTime() - started) / 1_000_000;
     assertThat(waitedMillis).as("waited for the 100 ms batch timeout, then ran").isBetween(95L, 2_000L);
   }
@@ -135,7 +136,7 @@ class BatchSchedulerTest {
   void aFullBatchRunsWithoutWaitingForTheTimeout() throws Exception {
     scheduler = new BatchScheduler(1, meters);
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(2, 60_000_000, 10, List.of()), halfPlusTwo::run);
-    assertThat(floats(queue.submit(run(1f, 2f), far()).get(10, TimeUnit.SECONDS).get("y"))).containsExactly(2.5f, 3f);
+    assertThat(floats(queue.submit(run(1f, 2f), far(), Priority.NORMAL).get(10, TimeUnit.SECONDS).get("y"))).containsExactly(2.5f, 3f);
   }
 
   @Test
@@ -143,10 +144,10 @@ class BatchSchedulerTest {
     scheduler = new BatchScheduler(1, meters);
     Gate gate = new Gate();
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(2, 0, 1, List.of()), gate.around(halfPlusTwo::run));
-    var running = queue.submit(run(1f), far());
+    var running = queue.submit(run(1f), far(), Priority.NORMAL);
     gate.awaitRunning();
-    var queued = queue.submit(run(2f, 3f), far());
-    var rejected = queue.submit(run(4f), far());
+    var queued = queue.submit(run(2f, 3f), far(), Priority.NORMAL);
+    var rejected = queue.submit(run(4f), far(), Priority.NORMAL);
     assertStatus(rejected, StatusCode.UNAVAILABLE, "queue to which this task was submitted is full");
     gate.release();
     assertThat(floats(queued.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(3f, 3.5f);
@@ -155,14 +156,103 @@ class BatchSchedulerTest {
   }
 
   @Test
+  void higherPrioritiesRunFirstAcrossServables() throws Exception {
+    scheduler = new BatchScheduler(1, meters);
+    Gate gate = new Gate();
+    List<String> seen = new CopyOnWriteArrayList<>();
+    BatchQueue a = scheduler.addQueue(id("a", 1), config(100, 0, 10, List.of()),
+        gate.around(run -> record(seen, "a", run)));
+    BatchQueue b = scheduler.addQueue(id("b", 1), config(100, 0, 10, List.of()), run -> record(seen, "b", run));
+    var blocker = a.submit(run(0f), far(), Priority.NORMAL);
+    gate.awaitRunning();
+    List<CompletableFuture<Map<String, TensorProto>>> all = new ArrayList<>();
+    all.add(a.submit(run(3f), far(), Priority.LOW));
+    all.add(a.submit(run(2f), far(), Priority.NORMAL));
+    all.add(b.submit(run(1f), far(), Priority.HIGH));
+    all.add(a.submit(run(3f), far(), Priority.LOW));
+    all.add(a.submit(run(1f), far(), Priority.HIGH));
+    gate.release();
+    blocker.get(10, TimeUnit.SECONDS);
+    for (var result : all) {
+      result.get(10, TimeUnit.SECONDS);
+    }
+    // One batch per priority and servable; the two high ones before the normal, the low last.
+    assertThat(seen).hasSize(5);
+    assertThat(seen.subList(1, 3)).containsExactlyInAnyOrder("b:serving_default:[1.0]", "a:serving_default:[1.0]");
+    assertThat(seen.subList(3, 5)).containsExactly("a:serving_default:[2.0]", "a:serving_default:[3.0, 3.0]");
+  }
+
+  @Test
+  void aFullQueueShedsItsNewestLowerPriorityBatchForAHigherOne() throws Exception {
+    scheduler = new BatchScheduler(1, meters);
+    Gate gate = new Gate();
+    BatchQueue queue = scheduler.addQueue(id("hp", 1), config(1, 0, 2, List.of()), gate.around(halfPlusTwo::run));
+    var running = queue.submit(run(0f), far(), Priority.NORMAL);
+    gate.awaitRunning();
+    var low = queue.submit(run(1f), far(), Priority.LOW);
+    var normal = queue.submit(run(2f), far(), Priority.NORMAL);
+    var high = queue.submit(run(4f), far(), Priority.HIGH);
+    var anotherLow = queue.submit(run(5f), far(), Priority.LOW);
+    assertStatus(low, StatusCode.UNAVAILABLE, "higher-priority");
+    assertStatus(anotherLow, StatusCode.UNAVAILABLE, "queue to which this task was submitted is full");
+    var secondHigh = queue.submit(run(6f), far(), Priority.HIGH);
+    assertStatus(normal, StatusCode.UNAVAILABLE, "higher-priority");
+    gate.release();
+    assertThat(floats(high.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(4f);
+    assertThat(floats(secondHigh.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(5f);
+    running.get(10, TimeUnit.SECONDS);
+    assertThat(meters.get("infergate.batch.shed").tag("priority", "low").tag("reason", "preempted").counter().count())
+        .isEqualTo(1);
+    assertThat(meters.get("infergate.batch.shed").tag("priority", "normal").counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void aLatencyTargetRefusesWhatCouldNotRunInTimeAndSetsTheTimeout() throws Exception {
+    scheduler = new BatchScheduler(1, meters);
+    // Every batch takes 20 ms: with a 50 ms target, about two batches' worth may wait ahead.
+    BatchQueue queue = scheduler.addQueue(id("hp", 1), config(1, 1_000_000, 100, List.of()).withLatencyTarget(50_000),
+        run -> {
+          try {
+            Thread.sleep(20);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return halfPlusTwo.run(run);
+        });
+    // The configured 1 s timeout is not used: the tuner starts at no wait.
+    assertThat(floats(queue.submit(run(2f), far(), Priority.NORMAL).get(10, TimeUnit.SECONDS).get("y")))
+        .containsExactly(3f);
+    List<CompletableFuture<Map<String, TensorProto>>> burst = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      burst.add(queue.submit(run(1f), far(), Priority.NORMAL));
+    }
+    int refused = 0;
+    for (var result : burst) {
+      try {
+        result.get(10, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        assertThat(e.getCause()).isInstanceOfSatisfying(ServingException.class, status -> {
+          assertThat(status.code()).isEqualTo(StatusCode.UNAVAILABLE);
+          assertThat(status.getMessage()).contains("latency target");
+        });
+        refused++;
+      }
+    }
+    assertThat(refused).isBetween(6, 9);
+    assertThat(meters.get("infergate.batch.shed").tag("reason", "latency_target").counter().count()).isEqualTo(refused);
+    assertThat(meters.get("infergate.batch.tuned.timeout").gauge().value()).isZero();
+    assertThat(meters.get("infergate.batch.tuned.size").gauge().value()).isEqualTo(1);
+  }
+
+  @Test
   void padsToTheNextAllowedBatchSizeAndDropsThePadding() throws Exception {
     scheduler = new BatchScheduler(1, meters);
     Gate gate = new Gate();
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(8, 0, 10, List.of(2, 4, 8)), gate.around(halfPlusTwo::run));
-    var first = queue.submit(run(0f), far());
+    var first = queue.submit(run(0f), far(), Priority.NORMAL);
     gate.awaitRunning();
-    var a = queue.submit(run(1f), far());
-    var b = queue.submit(run(2f, 3f), far());
+    var a = queue.submit(run(1f), far(), Priority.NORMAL);
+    var b = queue.submit(run(2f, 3f), far(), Priority.NORMAL);
     gate.release();
     assertThat(floats(a.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(2.5f);
     assertThat(floats(b.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(3f, 3.5f);
@@ -179,13 +269,13 @@ class BatchSchedulerTest {
     BatchQueue a = scheduler.addQueue(id("a", 1), config(100, 0, 10, List.of()),
         gate.around(run -> record(seen, "a", run)));
     BatchQueue b = scheduler.addQueue(id("b", 1), config(100, 0, 10, List.of()), run -> record(seen, "b", run));
-    var blocker = a.submit(run(0f), far());
+    var blocker = a.submit(run(0f), far(), Priority.NORMAL);
     gate.awaitRunning();
     List<CompletableFuture<Map<String, TensorProto>>> all = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
-      all.add(a.submit(run(1f), far()));
-      all.add(b.submit(run(2f), far()));
-      all.add(a.submit(run("other_signature", 3f), far()));
+      all.add(a.submit(run(1f), far(), Priority.NORMAL));
+      all.add(b.submit(run(2f), far(), Priority.NORMAL));
+      all.add(a.submit(run("other_signature", 3f), far(), Priority.NORMAL));
     }
     gate.release();
     blocker.get(10, TimeUnit.SECONDS);
@@ -201,10 +291,10 @@ class BatchSchedulerTest {
     scheduler = new BatchScheduler(1, meters);
     Gate gate = new Gate();
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(10, 0, 10, List.of()), gate.around(halfPlusTwo::run));
-    var first = queue.submit(run(0f), far());
+    var first = queue.submit(run(0f), far(), Priority.NORMAL);
     gate.awaitRunning();
-    var expired = queue.submit(run(1f), System.nanoTime() - 1);
-    var alive = queue.submit(run(2f), far());
+    var expired = queue.submit(run(1f), System.nanoTime() - 1, Priority.NORMAL);
+    var alive = queue.submit(run(2f), far(), Priority.NORMAL);
     gate.release();
     assertStatus(expired, StatusCode.DEADLINE_EXCEEDED, "Deadline exceeded");
     assertThat(floats(alive.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(3f);
@@ -217,7 +307,7 @@ class BatchSchedulerTest {
   void rejectsARequestLargerThanTheMaximumBatch() {
     scheduler = new BatchScheduler(1, meters);
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(2, 0, 10, List.of()), halfPlusTwo::run);
-    assertStatus(queue.submit(run(1f, 2f, 3f), far()), StatusCode.INVALID_ARGUMENT,
+    assertStatus(queue.submit(run(1f, 2f, 3f), far(), Priority.NORMAL), StatusCode.INVALID_ARGUMENT,
         "Task size 3 is larger than maximum batch size 2");
   }
 
@@ -227,14 +317,14 @@ class BatchSchedulerTest {
     Gate gate = new Gate();
     BatchQueue queue = scheduler.addQueue(id("hp", 1), config(10, 60_000_000, 10, List.of()),
         gate.around(halfPlusTwo::run));
-    var queued = queue.submit(run(6f), far());
+    var queued = queue.submit(run(6f), far(), Priority.NORMAL);
     CompletableFuture<Void> drained = queue.close();
     gate.awaitRunning();
     assertThat(drained).isNotDone();
     gate.release();
     drained.get(10, TimeUnit.SECONDS);
     assertThat(floats(queued.get(10, TimeUnit.SECONDS).get("y"))).containsExactly(5f);
-    assertStatus(queue.submit(run(1f), far()), StatusCode.UNAVAILABLE, "unloading");
+    assertStatus(queue.submit(run(1f), far(), Priority.NORMAL), StatusCode.UNAVAILABLE, "unloading");
   }
 
   @Test
