@@ -288,18 +288,7 @@ class FeatureStoreTest {
   }
 
   static Process startRedis() throws Exception {
-    Process process = new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1",
-        "--save", "", "--appendonly", "no", "--enable-debug-command", "yes").redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile())
-        .start();
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (System.currentTimeMillis() < deadline) {
-      try (Socket socket = new Socket("127.0.0.1", redisPort)) {
-        return process;
-      } catch (IOException notYet) {
-        Thread.sleep(50);
-      }
-    }
-    throw new IllegalStateException("redis-server did not start on port " + redisPort);
+    return TestRedis.start(redisPort, dir.resolve("redis.log"));
   }
 
   /** Sends one command in Redis's wire protocol over a plain socket and waits for its reply. */
