@@ -32,6 +32,8 @@ import org.HdrHistogram.Histogram;
  * answer), whose statuses and the seconds they were sent in go to stderr. A first, unreported five seconds at the first rate warm
  * the generator and the server up.
  *
+ * <p>Each {@code --header NAME:VALUE} (before the URL) is sent with every request: a priority, a tenant.
+ *
  * <p>With {@code --zipf N,S} each request goes to one of N models picked by a Zipf law of exponent
  * S ({@link ZipfModels}): {@code {model}} in the URL becomes {@code m0} … {@code m<N-1>}.
  *
@@ -46,6 +48,12 @@ public final class OpenLoopLoad {
     if (grpc) {
       args = java.util.Arrays.copyOfRange(args, 1, args.length);
     }
+    java.util.Map<String, String> headers = new java.util.LinkedHashMap<>();
+    while (args.length > 1 && args[0].equals("--header")) {
+      String[] header = args[1].split(":", 2);
+      headers.put(header[0].trim(), header[1].trim());
+      args = java.util.Arrays.copyOfRange(args, 2, args.length);
+    }
     ZipfModels zipf = null;
     if (args.length > 1 && args[0].equals("--zipf")) {
       String[] law = args[1].split(",");
@@ -53,7 +61,7 @@ public final class OpenLoopLoad {
       args = java.util.Arrays.copyOfRange(args, 2, args.length);
     }
     if (args.length < 4) {
-      System.err.println("usage: OpenLoopLoad [--grpc] [--zipf N,S] URL BODY_FILE SECONDS RATE [RATE...]");
+      System.err.println("usage: OpenLoopLoad [--grpc] [--header NAME:VALUE]... [--zipf N,S] URL BODY_FILE SECONDS RATE [RATE...]");
       System.exit(2);
     }
     URI url = URI.create(args[0].replace("{model}", "m0"));
@@ -64,7 +72,8 @@ public final class OpenLoopLoad {
         ? vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_2)
             .setHttp2ClearTextUpgrade(false).setHttp2MultiplexingLimit(1000), new PoolOptions().setHttp2MaxSize(4))
         : vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true), new PoolOptions().setHttp1MaxSize(256));
-    Call call = grpc ? new GrpcCall(url) : zipf != null ? new ZipfCall(args[0], zipf) : new JsonCall(url);
+    Call plain = grpc ? new GrpcCall(url) : zipf != null ? new ZipfCall(args[0], zipf) : new JsonCall(url);
+    Call call = headers.isEmpty() ? plain : new WithHeaders(plain, headers);
     System.out.println("offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,"
         + "admitted_per_s,admitted_p99_ms,shed_per_s,shed_p99_ms,shed_max_ms,other");
     try {
@@ -111,6 +120,21 @@ public final class OpenLoopLoad {
     @Override
     public Future<Integer> answer(HttpClientResponse response) {
       return response.body().map(response.statusCode());
+    }
+  }
+
+  /** Another call with headers of its own added. */
+  private record WithHeaders(Call call, java.util.Map<String, String> headers) implements Call {
+    @Override
+    public RequestOptions options() {
+      RequestOptions options = new RequestOptions(call.options());
+      headers.forEach(options::putHeader);
+      return options;
+    }
+
+    @Override
+    public Future<Integer> answer(HttpClientResponse response) {
+      return call.answer(response);
     }
   }
 

@@ -18,7 +18,9 @@ import java.util.Map;
  * one servable's address within one turn into one event-bus message: the clustered bus costs a
  * header, a reply registration with its timer, a write and a dispatch on each side per message,
  * and under load one turn reads many requests. A frame goes out at the end of the turn (or at
- * once when it is full), so a lone request waits for nothing.
+ * once when it is full), so a lone request waits for nothing. A frame is answered when its last
+ * request is, so it carries one priority only: a high-priority request never waits for the
+ * answer of a low-priority one queued behind it at the worker.
  *
  * <p>An instance belongs to one event loop: it is used only from that loop's thread.
  */
@@ -37,6 +39,7 @@ final class FrameSender {
 
   private final Vertx vertx;
   private final Context context;
+  /** By address and priority. */
   private final Map<String, OpenFrame> open = new HashMap<>();
 
   FrameSender(Vertx vertx, Context context) {
@@ -46,10 +49,11 @@ final class FrameSender {
 
   /** Queues a request for {@code address}; it leaves at the end of this turn. */
   void send(String address, Object request, long deadlineNanos, Priority priority, Outcome outcome) {
-    OpenFrame frame = open.get(address);
+    String key = priority == Priority.NORMAL ? address : address + '|' + priority.level();
+    OpenFrame frame = open.get(key);
     if (frame == null) {
-      frame = new OpenFrame(address);
-      open.put(address, frame);
+      frame = new OpenFrame(address, key);
+      open.put(key, frame);
       OpenFrame scheduled = frame;
       context.runOnContext(v -> flush(scheduled));
     }
@@ -60,10 +64,10 @@ final class FrameSender {
   }
 
   private void flush(OpenFrame frame) {
-    if (open.get(frame.address) != frame) {
+    if (open.get(frame.key) != frame) {
       return; // already sent when it filled up
     }
-    open.remove(frame.address);
+    open.remove(frame.key);
     long now = System.nanoTime();
     RequestFrame.Builder message = RequestFrame.newBuilder();
     long longestMillis = 1;
@@ -97,10 +101,12 @@ final class FrameSender {
 
   private static final class OpenFrame {
     final String address;
+    final String key;
     final List<Queued> queued = new ArrayList<>();
 
-    OpenFrame(String address) {
+    OpenFrame(String address, String key) {
       this.address = address;
+      this.key = key;
     }
   }
 }

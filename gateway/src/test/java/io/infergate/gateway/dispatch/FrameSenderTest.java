@@ -100,4 +100,38 @@ class FrameSenderTest {
       }
     });
   }
+
+  /** A frame is answered when its slowest request is: one frame never mixes priorities. */
+  @Test
+  void requestsOfDifferentPrioritiesTravelInFramesOfTheirOwn(Vertx vertx, VertxTestContext test) throws Exception {
+    BusCodecs.register(vertx.eventBus());
+    List<List<Integer>> frames = new CopyOnWriteArrayList<>();
+    vertx.eventBus().<RequestFrame>consumer("servable", message -> {
+      frames.add(message.body().getRequestsList().stream().map(framed -> framed.getPriority()).toList());
+      ReplyFrame.Builder replies = ReplyFrame.newBuilder();
+      message.body().getRequestsList().forEach(framed ->
+          replies.addReplies(Frames.reply(PredictResponse.getDefaultInstance(), null)));
+      message.reply(replies.build());
+    });
+    Checkpoint answered = test.checkpoint(5);
+    vertx.runOnContext(turn -> {
+      FrameSender sender = new FrameSender(vertx, vertx.getOrCreateContext());
+      for (Priority priority : List.of(Priority.LOW, Priority.HIGH, Priority.LOW, Priority.NORMAL, Priority.HIGH)) {
+        sender.send("servable", REQUEST, System.nanoTime() + TimeUnit.SECONDS.toNanos(10), priority,
+            new FrameSender.Outcome() {
+          @Override
+          public void answered(FramedReply reply) {
+            answered.flag();
+          }
+
+          @Override
+          public void failed(Throwable busFailure) {
+            test.failNow(busFailure);
+          }
+        });
+      }
+    });
+    test.awaitCompletion(10, TimeUnit.SECONDS);
+    assertThat(frames).containsExactlyInAnyOrder(List.of(3, 3), List.of(1, 1), List.of(2));
+  }
 }
