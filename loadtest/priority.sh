@@ -6,7 +6,9 @@
 # HIGH x C and LOW x C requests per second together for DURATION seconds (past capacity when
 # their sum is above 1):
 #   same:         neither names a priority (both the model's default, normal);
-#   prioritized:  the first sends x-infergate-priority: high, the second low.
+#   prioritized:  the first sends x-infergate-priority: high, the second low;
+#   bare:         the same two streams to the bare Vert.x JSON endpoint (loadtest's BaselineServer,
+#                 on the gateway's CPUs): the yardstick, what answering at that rate costs here.
 # Requests carry the gateway's deadline of DEADLINE_MS. Reported per generator: admitted per
 # second, the share of its requests answered 200, and the P99 of those (from when each was due).
 # Writes loadtest/results/priority-<stamp>.csv and prints the medians per mode and class.
@@ -28,6 +30,7 @@ gateway_cpus="${GATEWAY_CPUS:-0}"
 worker_cpus="${WORKER_CPUS:-1}"
 load_cpus="${LOAD_CPUS:-0}"
 port=8621
+bare_port=8623
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
 csv="loadtest/results/priority-$stamp.csv"
@@ -56,30 +59,36 @@ pids+=($!)
 wait_ready "$port"
 wait_predicting "$port"
 url="http://127.0.0.1:$port/v1/models/ctr:predict"
+taskset -c "$gateway_cpus" java -cp "$cp" io.infergate.loadtest.BaselineServer "$bare_port" > /dev/null 2>&1 &
+pids+=($!)
+bare_url="http://127.0.0.1:$bare_port/v1/models/ctr:predict"
 
 echo "warming up for ${warmup}s" >&2
 taskset -c "$load_cpus" wrk -t1 -c16 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
+taskset -c "$load_cpus" wrk -t1 -c16 -d"$((warmup / 2))s" -s "$work/post.lua" "$bare_url" > /dev/null
 capacity=$(taskset -c "$load_cpus" wrk -t1 -c16 -d20s -s "$work/post.lua" "$url" | awk '/Requests\/sec/ { printf "%d", $2 }')
 high_rate=$(awk -v c="$capacity" -v l="$high" 'BEGIN { printf "%d", c * l }')
 low_rate=$(awk -v c="$capacity" -v l="$low" 'BEGIN { printf "%d", c * l }')
 echo "capacity (closed loop, 16 connections): $capacity requests/s of $rows rows; offering $high_rate + $low_rate per second" >&2
 
-# generate CLASS HEADER RATE: one open-loop generator in the background.
+# generate CLASS HEADER RATE [URL]: one open-loop generator in the background.
 generate() {
-  local class=$1 header=$2 rate=$3
+  local class=$1 header=$2 rate=$3 target=${4:-$url}
   local flags=()
   [[ -n "$header" ]] && flags=(--header "x-infergate-priority:$header")
   taskset -c "$load_cpus" java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx256m -cp "$cp" \
-    io.infergate.loadtest.OpenLoopLoad "${flags[@]}" "$url" "$work/body.json" "$duration" "$rate" \
+    io.infergate.loadtest.OpenLoopLoad "${flags[@]}" "$target" "$work/body.json" "$duration" "$rate" \
     > "$work/$class.csv" 2> "$work/$class.err" &
   generators+=($!)
 }
 
 echo "mode,round,class,offered_per_s,admitted_per_s,success_pct,admitted_p99_ms,shed_per_s,other" > "$csv"
 for round in $(seq 1 "$rounds"); do
-  for mode in same prioritized; do
+  for mode in bare same prioritized; do
     generators=()
-    if [[ $mode == same ]]; then
+    if [[ $mode == bare ]]; then
+      generate first "" "$high_rate" "$bare_url"; generate second "" "$low_rate" "$bare_url"
+    elif [[ $mode == same ]]; then
       generate first "" "$high_rate"; generate second "" "$low_rate"
     else
       generate first high "$high_rate"; generate second low "$low_rate"
@@ -96,7 +105,7 @@ echo "capacity $capacity req/s of $rows rows ($hidden_units hidden units); first
   "deadline ${deadline_ms} ms; ${duration}s per run, $rounds rounds; gateway on CPUs $gateway_cpus, worker on $worker_cpus, load on $load_cpus" >&2
 echo "medians over the rounds:"
 echo "mode,class,offered_per_s,admitted_per_s,success_pct,admitted_p99_ms,shed_per_s,other"
-for mode in same prioritized; do
+for mode in bare same prioritized; do
   for class in first second; do
     awk -F, -v mode="$mode" -v class="$class" 'NR > 1 && $1 == mode && $3 == class' "$csv" | awk -F, '
       { for (i = 4; i <= 9; i++) v[i, NR] = $i; n = NR }

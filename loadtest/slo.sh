@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Holding a latency target: the same open-loop ramp against three batching set-ups of one worker,
-# in the deployment users run (a gateway process and a worker process, each on a CPU of its own):
+# in the deployment users run (a gateway process and a worker process, each on a CPU of its own),
+# and against the bare Vert.x JSON endpoint (loadtest's BaselineServer, on the gateway's CPU: the
+# yardstick, what answering at that rate costs on this machine at all):
 #   defaults:  --enable_batching with TF Serving's defaults (max_batch_size 1000, no timeout,
 #              10 queued batches);
 #   tuned:     hand-tuned parameters (loadtest/peak-batching.config: 64 rows, 1 ms, 100 batches);
@@ -12,12 +14,14 @@
 # that alternate the set-ups. Reported per set-up and step: admitted (200) per second and the P99
 # of those from when each request was due, and the share refused (429/503) or failed.
 # Writes loadtest/results/slo-<stamp>.csv, prints the medians, and plots them to slo-<stamp>.png.
-# Env: ROWS (32), HIDDEN_UNITS (65536), TARGET_MS (30), STEPS ("0.25 0.5 0.75 1 1.25 1.5 2"),
+# Env: SETUPS ("bare defaults tuned adaptive"), ROWS (32), HIDDEN_UNITS (65536), TARGET_MS (30),
+#      STEPS ("0.25 0.5 0.75 1 1.25 1.5 2"),
 #      ROUNDS (3), DURATION (s, 20), WARMUP (s, 30), DEADLINE_MS (5000), GATEWAY_CPUS (0),
 #      WORKER_CPUS (1), LOAD_CPUS (0). Needs wrk (Debian: wrk).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+setups="${SETUPS:-bare defaults tuned adaptive}"
 rows="${ROWS:-32}"
 hidden_units="${HIDDEN_UNITS:-65536}"
 target_ms="${TARGET_MS:-30}"
@@ -52,9 +56,16 @@ echo "model_config_list { config { name: \"ctr\" base_path: \"$model/ctr\" laten
 url="http://127.0.0.1:$port/v1/models/ctr:predict"
 export INFERGATE_JAVA_OPTS="${INFERGATE_JAVA_OPTS:--Xms1g -Xmx1g}"
 
-# start SETUP: its worker and a gateway, warmed up.
+# start SETUP: its worker and a gateway (or the bare endpoint), warmed up.
 start() {
   local setup=$1 batching=(--enable_batching)
+  if [[ $setup == bare ]]; then
+    taskset -c "$gateway_cpus" java -cp "$cp" io.infergate.loadtest.BaselineServer "$port" > /dev/null 2>&1 &
+    pids=($!)
+    sleep 2
+    taskset -c "$load_cpus" wrk -t1 -c16 -d"${warmup}s" -s "$work/post.lua" "$url" > /dev/null
+    return
+  fi
   [[ $setup == tuned ]] && batching+=(--batching_parameters_file=loadtest/peak-batching.config)
   local members=(--cluster_members=127.0.0.1 --cluster_name="slo-$$-$setup")
   INFERGATE_LOG_LEVEL=WARN taskset -c "$worker_cpus" bin/infergate worker "--model_config_file=$work/$setup.config" \
@@ -84,7 +95,7 @@ echo "tuned capacity (closed loop, 16 connections): $base requests/s of $rows ro
 
 echo "setup,round,step,offered_per_s,admitted_per_s,admitted_p99_ms,refused_pct,other_pct,capacity_per_s" > "$csv"
 for round in $(seq 1 "$rounds"); do
-  for setup in defaults tuned adaptive; do
+  for setup in $setups; do
     start "$setup"
     cap=$(capacity)
     # shellcheck disable=SC2086
@@ -100,7 +111,7 @@ for round in $(seq 1 "$rounds"); do
 done
 summary="${csv%.csv}-medians.csv"
 echo "setup,step,offered_per_s,admitted_per_s,admitted_p99_ms,refused_pct,other_pct" > "$summary"
-for setup in defaults tuned adaptive; do
+for setup in $setups; do
   for step in $steps; do
     awk -F, -v setup="$setup" -v step="$step" 'NR > 1 && $1 == setup && $3 == step' "$csv" | awk -F, '
       { for (i = 4; i <= 8; i++) v[i, NR] = $i; n = NR }

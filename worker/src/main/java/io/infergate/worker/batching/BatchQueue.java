@@ -85,7 +85,7 @@ public final class BatchQueue {
     if (closed) {
       throw ServingException.unavailable("Servable " + servable + " is unloading");
     }
-    if (tuner != null && !tuner.admits(rowsAhead(task.priority) + task.rows)) {
+    if (tuner != null && !tuner.admits(rowsAhead(task.priority) + task.rows, task.rows)) {
       metrics.shed(task.priority, "latency_target").increment();
       throw ServingException.unavailable("Model " + servable.name() + " cannot answer within its latency target "
           + "with the requests queued ahead; retry shortly");

@@ -12,7 +12,9 @@ import java.util.Arrays;
  * when they are busy and the P99 has room, the timeout grows (fewer, larger TensorFlow calls
  * leave CPU to the rest of the process) and so does the size limit. Independently, a request is
  * refused at once when the rows queued ahead of it could not run within the target: under
- * overload the queue sheds instead of making every request late.
+ * overload the queue sheds instead of making every request late. A request that finds nothing
+ * queued ahead is always taken, so the tuner keeps measuring (and shrinking batches whose own run
+ * is too long) however badly a period went.
  *
  * <p>Thread-safe: samples come from the batch threads, decisions are read under the scheduler's lock.
  */
@@ -37,7 +39,8 @@ public final class LatencyTargetTuner {
   private long periodStart;
   /** Rows a batch thread runs per nanosecond, smoothed over recent batches; 0 until measured. */
   private double rowsPerNano;
-  private long runP99;
+  /** A batch's run time, smoothed: what a request waits on average for the batch running ahead of it. */
+  private double runMean;
   private volatile long timeoutNanos;
   private volatile int batchSize;
 
@@ -80,18 +83,20 @@ public final class LatencyTargetTuner {
     busyNanos += runNanos;
     double rate = rows / (double) Math.max(1, runNanos);
     rowsPerNano = rowsPerNano == 0 ? rate : 0.9 * rowsPerNano + 0.1 * rate;
+    runMean = runMean == 0 ? runNanos : 0.9 * runMean + 0.1 * runNanos;
   }
 
   /**
-   * Whether a request may join when {@code rowsAhead} rows (its own included) would run before
-   * it: false when they could not run within the target. Always true until a batch has run.
+   * Whether a request of {@code rows} rows may join when {@code rowsAhead} rows (its own
+   * included) would run before it: false when, after the batch running now, they could not run
+   * within the target. Always true when nothing else is queued, and until a batch has run.
    */
-  public synchronized boolean admits(long rowsAhead) {
-    if (rowsPerNano == 0) {
+  public synchronized boolean admits(long rowsAhead, long rows) {
+    if (rowsPerNano == 0 || rowsAhead <= rows) {
       return true;
     }
-    double waitNanos = rowsAhead / (rowsPerNano * threads);
-    return timeoutNanos + waitNanos + runP99 <= targetNanos;
+    double waitNanos = runMean + rowsAhead / (rowsPerNano * threads);
+    return timeoutNanos + waitNanos <= targetNanos;
   }
 
   /** Acts on the period's samples once a period has passed; call after each batch. */
@@ -101,7 +106,7 @@ public final class LatencyTargetTuner {
       return;
     }
     long latencyP99 = p99(latencies, latencyCount);
-    runP99 = p99(runs, runCount);
+    long runP99 = p99(runs, runCount);
     double utilisation = busyNanos / ((double) elapsed * threads);
     if (latencyP99 > targetNanos) {
       timeoutNanos /= 2;

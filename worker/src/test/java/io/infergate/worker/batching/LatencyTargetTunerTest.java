@@ -72,10 +72,19 @@ class LatencyTargetTunerTest {
 
   @Test
   void admitsWhileTheRowsAheadCanRunWithinTheTarget() {
-    assertThat(tuner.admits(1_000_000)).as("nothing measured yet").isTrue();
-    // 1 row per ms on one thread, batches of 1 ms: up to about 29 rows ahead fit in 30 ms.
+    assertThat(tuner.admits(1_000_000, 1)).as("nothing measured yet").isTrue();
+    // 1 row per ms on one thread, batches of 1 ms: after the running batch, about 28 rows ahead fit in 30 ms.
     period(400, 5 * MS, 100, MS, 1);
-    assertThat(tuner.admits(28)).isTrue();
-    assertThat(tuner.admits(31)).isFalse();
+    assertThat(tuner.admits(28, 1)).isTrue();
+    assertThat(tuner.admits(31, 1)).isFalse();
+  }
+
+  @Test
+  void aRequestWithNothingAheadIsAlwaysTakenSoTheTunerKeepsLearning() {
+    // Batches of 256 rows that take 100 ms, three times the target: only a shorter batch can help.
+    period(400, 150 * MS, 4, 100 * MS, 256);
+    assertThat(tuner.admits(2, 1)).isFalse();
+    assertThat(tuner.admits(32, 32)).isTrue();
+    assertThat(tuner.batchSize()).isEqualTo(192);
   }
 }
