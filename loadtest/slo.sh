@@ -125,7 +125,9 @@ cat "$summary"
 # The plot takes PeakPlot's columns: target, achieved/s, P50 and P99 (the admitted P99 in both).
 awk -F, 'NR == 1 { print "target,offered_per_s,achieved_per_s,p50_ms,p99_ms"; next }
   { printf "%s,%s,%s,%s,%s\n", $1, $3, $4, $5, $5 }' "$summary" > "$work/admitted-p99-target-${target_ms}ms.csv"
-java -cp "$cp" io.infergate.loadtest.PeakPlot "$work/admitted-p99-target-${target_ms}ms.csv" "${csv%.csv}.png" || true
+# The latency axis ends at 10x the target: a set-up's seconds would flatten the others' milliseconds.
+java -cp "$cp" io.infergate.loadtest.PeakPlot "$work/admitted-p99-target-${target_ms}ms.csv" "${csv%.csv}.png" \
+  "$((target_ms * 10))" || true
 echo "setups: $rows rows per request, $hidden_units hidden units; target ${target_ms} ms; deadline ${deadline_ms} ms;" \
   "${duration}s per step, $rounds rounds; gateway on CPUs $gateway_cpus, worker on $worker_cpus, load on $load_cpus" >&2
 echo "Results: $csv, $summary, ${csv%.csv}.png"

@@ -124,8 +124,12 @@ class ServingPolicyTest {
     gold.put(Metadata.Key.of("x-api-key", Metadata.ASCII_STRING_MARSHALLER), "gold");
     var stub = PredictionServiceGrpc.newBlockingStub(channel).withInterceptors(MetadataUtils.newAttachHeadersInterceptor(gold));
     assertThatThrownBy(() -> stub.predict(grpcRequest("limited")))
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e ->
-            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED));
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+          // When gRPC's retry policy may try again: when the quota has a token again.
+          assertThat(Long.parseLong(e.getTrailers().get(Metadata.Key.of("grpc-retry-pushback-ms",
+              Metadata.ASCII_STRING_MARSHALLER)))).isBetween(1_000L, 10_000L);
+        });
     assertThat(metric(server, "infergate_quota_rejected_total", "model=\"limited\"")).isGreaterThanOrEqualTo(4);
   }
 

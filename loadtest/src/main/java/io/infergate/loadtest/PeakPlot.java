@@ -22,7 +22,9 @@ import javax.imageio.ImageIO;
  * target, points joined in sweep order (rising load), so each curve shows where latency turns
  * up, and throughput turns back, as the server saturates.
  *
- * <p>Run: {@code java -cp loadtest/target/classes io.infergate.loadtest.PeakPlot sweep.csv sweep.png}
+ * <p>Run: {@code java -cp loadtest/target/classes io.infergate.loadtest.PeakPlot sweep.csv sweep.png [MAX_MS]};
+ * with {@code MAX_MS} the latency axis ends there and points above it sit on its top edge, so
+ * that one target's seconds do not flatten the others' milliseconds.
  */
 public final class PeakPlot {
 
@@ -40,12 +42,13 @@ public final class PeakPlot {
   record Point(double rps, double p50, double p99) {}
 
   public static void main(String[] args) throws IOException {
-    if (args.length != 2) {
-      System.err.println("usage: PeakPlot <sweep.csv> <out.png>");
+    if (args.length < 2 || args.length > 3) {
+      System.err.println("usage: PeakPlot <sweep.csv> <out.png> [max_ms]");
       System.exit(2);
     }
     Map<String, List<Point>> series = read(Path.of(args[0]));
-    ImageIO.write(draw(series, Path.of(args[0]).getFileName().toString()), "png", Path.of(args[1]).toFile());
+    double maxMs = args.length == 3 ? Double.parseDouble(args[2]) : 0;
+    ImageIO.write(draw(series, Path.of(args[0]).getFileName().toString(), maxMs), "png", Path.of(args[1]).toFile());
   }
 
   /** Columns: target,level,requests_per_s,p50_ms,p99_ms,... (a header line first). */
@@ -63,9 +66,11 @@ public final class PeakPlot {
     return series;
   }
 
-  static BufferedImage draw(Map<String, List<Point>> series, String title) {
+  /** @param axisMs where the latency axis ends; 0 = just above the highest P99 */
+  static BufferedImage draw(Map<String, List<Point>> series, String title, double axisMs) {
     double maxRps = series.values().stream().flatMap(List::stream).mapToDouble(Point::rps).max().orElse(1) * 1.05;
-    double maxMs = Math.max(1, series.values().stream().flatMap(List::stream).mapToDouble(Point::p99).max().orElse(1) * 1.1);
+    double maxMs = axisMs > 0 ? axisMs
+        : Math.max(1, series.values().stream().flatMap(List::stream).mapToDouble(Point::p99).max().orElse(1) * 1.1);
     BufferedImage image = new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = image.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);

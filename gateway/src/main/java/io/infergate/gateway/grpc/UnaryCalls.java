@@ -161,8 +161,9 @@ final class UnaryCalls {
         return;
       }
       if (status.code() == StatusCode.RESOURCE_EXHAUSTED || status.code() == StatusCode.UNAVAILABLE) {
-        // gRPC's retry policy waits this long before the next attempt.
-        request.response().trailers().set(RETRY_PUSHBACK, RETRY_PUSHBACK_MILLIS);
+        // gRPC's retry policy waits this long before the next attempt (a quota says when it has room).
+        long seconds = status.retryAfterSeconds();
+        request.response().trailers().set(RETRY_PUSHBACK, seconds == 1 ? RETRY_PUSHBACK_MILLIS : Long.toString(seconds * 1000));
       }
       request.response().status(GrpcStatus.valueOf(status.code().number())).statusMessage(status.getMessage()).end();
     } catch (IllegalStateException reset) {

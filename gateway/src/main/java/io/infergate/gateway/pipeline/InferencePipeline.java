@@ -87,19 +87,7 @@ public final class InferencePipeline {
         if (target.selector() instanceof VersionSelector.Latest) {
           shadowing.copy(target.model(), request, deadlineNanos);
         }
-        if (!ResponseCache.enabled(caching)) {
-          return workers.request(servable, () -> route(target), request, deadlineNanos, priority);
-        }
-        CacheKey key = CacheKey.of(servable.id(), signatureName, request);
-        return policy.cache().get(key, caching).compose(cached -> cached != null
-            ? Future.succeededFuture(new Served<>(cached, servable.id()))
-            : workers.<PredictResponse>request(servable, () -> route(target), request, deadlineNanos, priority)
-                .onSuccess(served -> {
-                  // A retry may have been routed to another version: its answer is not this key's.
-                  if (served.servable().equals(servable.id())) {
-                    policy.cache().put(key, served.response(), caching);
-                  }
-                }));
+        return answer(target, servable, signatureName, request, priority, caching, deadlineNanos);
       });
     }));
   }
@@ -116,6 +104,25 @@ public final class InferencePipeline {
       ServableRecord servable = route(target);
       return workers.request(servable, () -> route(target), message.apply(servable.id()), deadlineNanos, priority);
     }));
+  }
+
+  /** The cached answer, else the worker's, kept in the cache when the model's policy caches. */
+  private Future<Served<PredictResponse>> answer(Target target, ServableRecord servable, String signatureName,
+                                                 PredictRequest request, Priority priority, CachePolicy caching,
+                                                 long deadlineNanos) {
+    if (!ResponseCache.enabled(caching)) {
+      return workers.request(servable, () -> route(target), request, deadlineNanos, priority);
+    }
+    CacheKey key = CacheKey.of(servable.id(), signatureName, request);
+    return policy.cache().get(key, caching).compose(cached -> cached != null
+        ? Future.succeededFuture(new Served<>(cached, servable.id()))
+        : workers.<PredictResponse>request(servable, () -> route(target), request, deadlineNanos, priority)
+            .onSuccess(served -> {
+              // A retry may have been routed to another version: its answer is not this key's.
+              if (served.servable().equals(servable.id())) {
+                policy.cache().put(key, served.response(), caching);
+              }
+            }));
   }
 
   /** The priority the request names (its body's, else its header's), else its model's default. */
