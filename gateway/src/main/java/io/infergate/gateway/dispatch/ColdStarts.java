@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,8 +33,8 @@ public final class ColdStarts {
 
   /** How long a worker may take to load a model (large ones take minutes). */
   private static final long LOAD_TIMEOUT_MILLIS = 300_000;
-  /** How long this member's registry copy may lag the worker's AVAILABLE, after the worker answered. */
-  private static final long PUBLISH_LAG_MILLIS = 10_000;
+  /** How long to wait for this member's registry copy to show the version the worker loaded before routing again. */
+  private static final long PUBLISH_LAG_MILLIS = 1_000;
 
   private final Vertx vertx;
   private final ModelRegistry registry;
@@ -108,16 +109,20 @@ public final class ColdStarts {
             : Future.failedFuture(BusFailures.toStatus(failure, "the load of " + id)));
   }
 
-  /** The worker published AVAILABLE before it answered; this member's copy of the registry follows shortly. */
+  /**
+   * The worker published AVAILABLE before it answered; this member's copy of the registry follows
+   * shortly. Completes when it shows the version AVAILABLE, or already UNLOADING (another model's
+   * load evicted it before this request could use it), or after a while without either: the
+   * request is then routed again, and has the version loaded again if it must, within its deadline.
+   */
   private Future<Void> published(ServableId id) {
     Promise<Void> promise = Promise.promise();
     ModelRegistry.Subscription subscription = registry.onChange(() -> {
-      if (isAvailable(id)) {
+      if (isAvailable(id) || isUnloading(id)) {
         promise.tryComplete();
       }
     });
-    long timer = vertx.setTimer(PUBLISH_LAG_MILLIS, t -> promise.tryFail(
-        ServingException.unavailable("Model " + id.name() + " loaded, but the registry does not show it yet")));
+    long timer = vertx.setTimer(PUBLISH_LAG_MILLIS, t -> promise.tryComplete());
     if (isAvailable(id)) {
       promise.tryComplete();
     }
@@ -128,8 +133,15 @@ public final class ColdStarts {
   }
 
   private boolean isAvailable(ServableId id) {
-    return registry.snapshot().model(id.name()).map(view -> view.versions().get(id.version()))
-        .map(ServableRecord::isAvailable).orElse(false);
+    return record(id).map(ServableRecord::isAvailable).orElse(false);
+  }
+
+  private boolean isUnloading(ServableId id) {
+    return record(id).map(record -> record.state() == State.UNLOADING).orElse(false);
+  }
+
+  private Optional<ServableRecord> record(ServableId id) {
+    return registry.snapshot().model(id.name()).map(view -> view.versions().get(id.version()));
   }
 
   private Future<Void> withinDeadline(Future<Void> load, String model, long deadlineNanos) {
