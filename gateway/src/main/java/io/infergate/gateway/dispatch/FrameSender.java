@@ -76,6 +76,9 @@ final class FrameSender {
       longestMillis = Math.max(longestMillis, millis);
       message.addRequests(Frames.request(queued.request(), millis, queued.priority()));
     }
+    // Past the longest deadline, never before it: a bus timeout that came first would look like a
+    // worker that dropped the frame (routed afresh), not like the deadline it is.
+    longestMillis += 2;
     List<Queued> queued = frame.queued;
     // The frame waits as long as its longest deadline; each request's own deadline is watched by the caller.
     vertx.eventBus().<ReplyFrame>request(frame.address, message.build(), new DeliveryOptions().setSendTimeout(longestMillis))

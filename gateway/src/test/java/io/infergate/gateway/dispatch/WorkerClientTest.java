@@ -71,10 +71,13 @@ class WorkerClientTest {
   /** A worker that takes a request and never answers: the request fails with DEADLINE_EXCEEDED at its deadline. */
   @Test
   void aRequestAWorkerNeverAnswersFailsAtItsDeadline(Vertx vertx, VertxTestContext test) {
+    // A servable of its own: no other test's consumer may answer on its address.
+    ServableId silent = new ServableId("silent", 1);
     LocalModelRegistry registry = new LocalModelRegistry();
-    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
-    ServableRecord servable = registry.snapshot().model("m").orElseThrow().versions().get(1L);
-    vertx.eventBus().consumer(Addresses.servable(SERVABLE, LocalModelRegistry.LOCAL_WORKER), message -> { });
+    registry.publish(ServableRecord.available(silent, SignatureDefMap.getDefaultInstance())).await();
+    ServableRecord servable = registry.snapshot().model("silent").orElseThrow().versions().get(1L);
+    vertx.eventBus().consumer(Addresses.servable(silent, LocalModelRegistry.LOCAL_WORKER), message -> { })
+        .completion().await();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
     client(vertx, registry).<PredictResponse>request(servable, () -> servable, REQUEST, deadline, Priority.NORMAL)
         .onComplete(test.failing(failure -> test.verify(() -> {
@@ -88,12 +91,14 @@ class WorkerClientTest {
   /** A worker with no handler for the servable (a version being swapped): routed afresh and sent once more. */
   @Test
   void aRequestNoHandlerTookIsRoutedAfreshOnce(Vertx vertx, VertxTestContext test) {
+    // Versions of their own: no other test's consumer may take the request for the one without a handler.
     LocalModelRegistry registry = new LocalModelRegistry();
-    ServableId next = new ServableId("m", 2);
-    registry.publish(ServableRecord.available(SERVABLE, SignatureDefMap.getDefaultInstance())).await();
+    ServableId swapped = new ServableId("swapped", 1);
+    ServableId next = new ServableId("swapped", 2);
+    registry.publish(ServableRecord.available(swapped, SignatureDefMap.getDefaultInstance())).await();
     registry.publish(ServableRecord.available(next, SignatureDefMap.getDefaultInstance())).await();
-    ServableRecord gone = registry.snapshot().model("m").orElseThrow().versions().get(1L);
-    ServableRecord serving = registry.snapshot().model("m").orElseThrow().versions().get(2L);
+    ServableRecord gone = registry.snapshot().model("swapped").orElseThrow().versions().get(1L);
+    ServableRecord serving = registry.snapshot().model("swapped").orElseThrow().versions().get(2L);
     answerEachWith(vertx, next, LocalModelRegistry.LOCAL_WORKER);
     AtomicInteger routes = new AtomicInteger();
     client(vertx, registry).<PredictResponse>request(gone, () -> {
@@ -192,7 +197,7 @@ class WorkerClientTest {
       message.body().getRequestsList().forEach(framed -> replies.addReplies(Frames.reply(PredictResponse.newBuilder()
           .setModelSpec(ModelSpec.newBuilder().setName("served by " + worker)).build(), null)));
       message.reply(replies.build());
-    });
+    }).completion().await();
   }
 
   private static WorkerClient client(Vertx vertx, LocalModelRegistry registry) {
