@@ -55,3 +55,18 @@ LUA
 rss_mb() {
   awk '/VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$1/status" 2> /dev/null || echo 0
 }
+
+# wide_request DIR ROWS HIDDEN_UNITS: a request scoring ROWS candidates (DIR/body.json, and
+# DIR/post.lua for wrk) with the demo CTR model widened to HIDDEN_UNITS hidden units, so that a
+# worker, not a gateway, limits throughput; trains that model once into demo-models/wide-HIDDEN_UNITS
+# and prints its folder.
+wide_request() {
+  local dir=$1 rows=$2 hidden_units=$3 row body model
+  row=$(sed -e 's/^{"instances": \[//' -e 's/\]}$//' "$root/loadtest/ctr-request.json" | tr -d '\n')
+  body="{\"instances\": [$(for _ in $(seq 2 "$rows"); do printf '%s, ' "$row"; done)$row]}"
+  printf '%s' "$body" > "$dir/body.json"
+  wrk_post "$dir/post.lua" "$body"
+  model="$root/demo-models/wide-$hidden_units"
+  [[ -d "$model/ctr/2" ]] || bin/infergate train-demo --out "$model" --epochs=2 --hidden_units="$hidden_units" > /dev/null
+  echo "$model"
+}

@@ -39,13 +39,7 @@ cp="loadtest/target/classes:loadtest/target/lib/*"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
-row=$(sed -e 's/^{"instances": \[//' -e 's/\]}$//' loadtest/ctr-request.json | tr -d '\n')
-body="{\"instances\": [$(for _ in $(seq 2 "$rows"); do printf '%s, ' "$row"; done)$row]}"
-printf '%s' "$body" > "$work/body.json"
-wrk_post "$work/post.lua" "$body"
-
-model="$root/demo-models/wide-$hidden_units"
-[[ -d "$model/ctr/2" ]] || bin/infergate train-demo --out "$model" --epochs=2 --hidden_units="$hidden_units" > /dev/null
+model=$(wide_request "$work" "$rows" "$hidden_units")
 members=(--cluster_members=127.0.0.1 --cluster_name="priority-$$")
 export INFERGATE_JAVA_OPTS="${INFERGATE_JAVA_OPTS:--Xms1g -Xmx1g}"
 INFERGATE_LOG_LEVEL=WARN taskset -c "$worker_cpus" bin/infergate worker --model_name=ctr \

@@ -42,12 +42,7 @@ cp="loadtest/target/classes:loadtest/target/lib/*"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 
-row=$(sed -e 's/^{"instances": \[//' -e 's/\]}$//' loadtest/ctr-request.json | tr -d '\n')
-body="{\"instances\": [$(for _ in $(seq 2 "$rows"); do printf '%s, ' "$row"; done)$row]}"
-printf '%s' "$body" > "$work/body.json"
-wrk_post "$work/post.lua" "$body"
-model="$root/demo-models/wide-$hidden_units"
-[[ -d "$model/ctr/2" ]] || bin/infergate train-demo --out "$model" --epochs=2 --hidden_units="$hidden_units" > /dev/null
+model=$(wide_request "$work" "$rows" "$hidden_units")
 for setup in defaults tuned; do
   echo "model_config_list { config { name: \"ctr\" base_path: \"$model/ctr\" } }" > "$work/$setup.config"
 done

@@ -303,14 +303,9 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
           }
         };
         Object request;
-        try {
-          request = Frames.request(framed);
-        } catch (ServingException e) {
-          answer.send(null, e);
-          continue;
-        }
         Priority priority;
         try {
+          request = Frames.request(framed);
           priority = Priority.ofLevel(framed.getPriority(), Priority.NORMAL);
         } catch (ServingException e) {
           answer.send(null, e);

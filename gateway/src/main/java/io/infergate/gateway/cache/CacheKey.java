@@ -21,7 +21,34 @@ import org.tensorflow.proto.TensorProto;
  * (inputs and filters sorted, each tensor serialized deterministically). Two requests with the
  * same key get the same answer from the same servable.
  */
-public record CacheKey(ServableId servable, ByteString bytes) {
+public final class CacheKey {
+
+  /** Where shared answers are kept in Redis. */
+  private static final String SHARED_PREFIX = "infergate:answer:";
+
+  private final ServableId servable;
+  private final ByteString bytes;
+  /** Computed on first use: a miss looks it up and then stores under it. */
+  private String sharedName;
+
+  CacheKey(ServableId servable, ByteString bytes) {
+    this.servable = servable;
+    this.bytes = bytes;
+  }
+
+  public ServableId servable() {
+    return servable;
+  }
+
+  @Override
+  public boolean equals(Object other) {
+    return other instanceof CacheKey key && key.servable.equals(servable) && key.bytes.equals(bytes);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * servable.hashCode() + bytes.hashCode();
+  }
 
   public static CacheKey of(ServableId servable, String signatureName, PredictRequest request) {
     ByteString.Output out = ByteString.newOutput(64 + request.getSerializedSize());
@@ -50,14 +77,19 @@ public record CacheKey(ServableId servable, ByteString bytes) {
     return new CacheKey(servable, out.toByteString());
   }
 
-  /** The key's name in a shared store: model, version and a SHA-256 of the bytes. */
-  public String sharedName(String prefix) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(bytes.toByteArray());
-      return prefix + servable.name() + ':' + servable.version() + ':' + HexFormat.of().formatHex(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+  /** The key's name in the shared store: model, version and a SHA-256 of the bytes. */
+  public String sharedName() {
+    if (sharedName == null) {
+      try {
+        MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+        sha256.update(bytes.asReadOnlyByteBuffer());
+        sharedName = SHARED_PREFIX + servable.name() + ':' + servable.version() + ':'
+            + HexFormat.of().formatHex(sha256.digest());
+      } catch (NoSuchAlgorithmException e) {
+        throw new IllegalStateException("SHA-256 is part of every JDK", e);
+      }
     }
+    return sharedName;
   }
 
   /** Memory the key holds, roughly. */

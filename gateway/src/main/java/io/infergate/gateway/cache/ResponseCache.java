@@ -36,7 +36,6 @@ public final class ResponseCache {
   public static final long DEFAULT_MAX_BYTES = 64L << 20;
   /** How long a lookup in the shared store may take before it counts as a miss. */
   public static final long SHARED_LOOKUP_MILLIS = 20;
-  static final String SHARED_PREFIX = "infergate:answer:";
 
   private final ModelRegistry registry;
   private final SharedResponseStore shared;
@@ -73,7 +72,7 @@ public final class ResponseCache {
       cache.misses.increment();
       return Future.succeededFuture();
     }
-    return shared.get(key.sharedName(SHARED_PREFIX)).timeout(SHARED_LOOKUP_MILLIS, TimeUnit.MILLISECONDS)
+    return shared.get(key.sharedName()).timeout(SHARED_LOOKUP_MILLIS, TimeUnit.MILLISECONDS)
         .map(bytes -> {
           PredictResponse found = bytes == null ? null : parse(bytes);
           if (found == null) {
@@ -94,7 +93,7 @@ public final class ResponseCache {
   public void put(CacheKey key, PredictResponse response, CachePolicy policy) {
     model(key.servable().name()).put(key, response, TimeUnit.MILLISECONDS.toNanos(policy.getTtlMillis()), maxBytes(policy));
     if (policy.getShared() && shared != null) {
-      shared.set(key.sharedName(SHARED_PREFIX), response.toByteArray(), policy.getTtlMillis());
+      shared.set(key.sharedName(), response.toByteArray(), policy.getTtlMillis());
     }
   }
 

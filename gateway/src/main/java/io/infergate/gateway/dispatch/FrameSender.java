@@ -39,21 +39,24 @@ final class FrameSender {
 
   private final Vertx vertx;
   private final Context context;
-  /** By address and priority. */
-  private final Map<String, OpenFrame> open = new HashMap<>();
+  /** By priority (its ordinal), then address. */
+  private final List<Map<String, OpenFrame>> open = new ArrayList<>();
 
   FrameSender(Vertx vertx, Context context) {
     this.vertx = vertx;
     this.context = context;
+    for (int i = 0; i < Priority.values().length; i++) {
+      open.add(new HashMap<>());
+    }
   }
 
   /** Queues a request for {@code address}; it leaves at the end of this turn. */
   void send(String address, Object request, long deadlineNanos, Priority priority, Outcome outcome) {
-    String key = priority == Priority.NORMAL ? address : address + '|' + priority.level();
-    OpenFrame frame = open.get(key);
+    Map<String, OpenFrame> frames = open.get(priority.ordinal());
+    OpenFrame frame = frames.get(address);
     if (frame == null) {
-      frame = new OpenFrame(address, key);
-      open.put(key, frame);
+      frame = new OpenFrame(address, frames);
+      frames.put(address, frame);
       OpenFrame scheduled = frame;
       context.runOnContext(v -> flush(scheduled));
     }
@@ -64,10 +67,10 @@ final class FrameSender {
   }
 
   private void flush(OpenFrame frame) {
-    if (open.get(frame.key) != frame) {
+    if (frame.openIn.get(frame.address) != frame) {
       return; // already sent when it filled up
     }
-    open.remove(frame.key);
+    frame.openIn.remove(frame.address);
     long now = System.nanoTime();
     RequestFrame.Builder message = RequestFrame.newBuilder();
     long longestMillis = 1;
@@ -104,12 +107,13 @@ final class FrameSender {
 
   private static final class OpenFrame {
     final String address;
-    final String key;
+    /** The frames of its priority, where it stays until it is sent. */
+    final Map<String, OpenFrame> openIn;
     final List<Queued> queued = new ArrayList<>();
 
-    OpenFrame(String address, String key) {
+    OpenFrame(String address, Map<String, OpenFrame> openIn) {
       this.address = address;
-      this.key = key;
+      this.openIn = openIn;
     }
   }
 }

@@ -29,7 +29,7 @@ public final class Quotas {
 
   private final QuotaBudget budget;
   private final MeterRegistry meters;
-  private final Map<String, LeasedBucket> buckets = new ConcurrentHashMap<>();
+  private final Map<String, ModelBuckets> models = new ConcurrentHashMap<>();
 
   public Quotas(QuotaBudget budget, MeterRegistry meters) {
     this.budget = budget;
@@ -48,41 +48,63 @@ public final class Quotas {
    * @param tenant the request's tenant, or null when it names none
    */
   public Future<Void> admit(String model, ModelPolicy policy, String tenant) {
+    ModelBuckets buckets = models.get(model);
+    if (buckets == null) {
+      buckets = models.computeIfAbsent(model, ModelBuckets::new);
+    }
     Quota named = tenant == null ? null : policy.getTenantsMap().get(tenant);
     Future<Void> tenantTaken = ADMITTED;
     if (named != null && named.getRequestsPerSecond() > 0) {
-      tenantTaken = bucket(model + "\u0000tenant\u0000" + tenant, model, tenant).take(named);
+      tenantTaken = buckets.tenant(tenant).take(named);
     } else if (named == null && policy.getOtherTenants().getRequestsPerSecond() > 0) {
-      tenantTaken = bucket(model + "\u0000other", model, "other").take(policy.getOtherTenants());
+      tenantTaken = buckets.others.take(policy.getOtherTenants());
     }
     if (policy.getQuota().getRequestsPerSecond() <= 0) {
       return tenantTaken;
     }
-    LeasedBucket modelBucket = bucket(model + "\u0000model", model, "*");
-    return tenantTaken == ADMITTED ? modelBucket.take(policy.getQuota())
-        : tenantTaken.compose(v -> modelBucket.take(policy.getQuota()));
+    LeasedBucket own = buckets.own;
+    return tenantTaken == ADMITTED ? own.take(policy.getQuota())
+        : tenantTaken.compose(v -> own.take(policy.getQuota()));
   }
 
-  private LeasedBucket bucket(String key, String model, String tenantLabel) {
-    LeasedBucket bucket = buckets.get(key);
-    return bucket != null ? bucket : buckets.computeIfAbsent(key, k -> new LeasedBucket(k,
-        Counter.builder(MetricNames.QUOTA_REJECTED).tag("model", model).tag("tenant", tenantLabel)
-            .description("Requests refused because a quota was spent; tenant * is the model's own quota")
-            .register(meters)));
+  /** One model's buckets: its own quota's, the other tenants', and each named tenant's as it is first used. */
+  private final class ModelBuckets {
+    private final String model;
+    final LeasedBucket own;
+    final LeasedBucket others;
+    private final Map<String, LeasedBucket> tenants = new ConcurrentHashMap<>();
+
+    ModelBuckets(String model) {
+      this.model = model;
+      own = new LeasedBucket(model + "\u0000*", model, "*", "model " + model);
+      others = new LeasedBucket(model + "\u0000other", model, "other",
+          "model " + model + "'s tenants without a quota of their own");
+    }
+
+    LeasedBucket tenant(String tenant) {
+      LeasedBucket bucket = tenants.get(tenant);
+      return bucket != null ? bucket : tenants.computeIfAbsent(tenant, named ->
+          new LeasedBucket(model + "\u0000tenant:" + named, model, named, "tenant " + named + " of model " + model));
+    }
   }
 
   /** This gateway's share of one quota: tokens leased from the budget, and the lease under way. */
   private final class LeasedBucket {
+    /** The bucket's name in the budget. */
     private final String key;
+    private final String description;
     private final Counter rejected;
     private double tokens;
     private Future<Void> leasing;
     /** Set when the budget had nothing: until then, requests are refused without asking it again. */
     private long emptyUntilMillis;
 
-    LeasedBucket(String key, Counter rejected) {
+    LeasedBucket(String key, String model, String tenantLabel, String description) {
       this.key = key;
-      this.rejected = rejected;
+      this.description = description;
+      this.rejected = Counter.builder(MetricNames.QUOTA_REJECTED).tag("model", model).tag("tenant", tenantLabel)
+          .description("Requests refused because a quota was spent; tenant * is the model's own quota")
+          .register(meters);
     }
 
     Future<Void> take(Quota quota) {
@@ -149,17 +171,8 @@ public final class Quotas {
 
     private ServingException refusal(long waitMillis) {
       rejected.increment();
-      return ServingException.quotaExceeded("Quota exceeded for " + describe() + "; retry after "
+      return ServingException.quotaExceeded("Quota exceeded for " + description + "; retry after "
           + Math.max(1, (waitMillis + 999) / 1000) + " s", waitMillis);
-    }
-
-    private String describe() {
-      String[] parts = key.split("\u0000");
-      return switch (parts[1]) {
-        case "tenant" -> "tenant " + parts[2] + " of model " + parts[0];
-        case "other" -> "model " + parts[0] + "'s tenants without a quota of their own";
-        default -> "model " + parts[0];
-      };
     }
   }
 

@@ -56,7 +56,8 @@ class ResponseCacheTest {
     assertThat(CacheKey.of(V1, "serving_default", ab)).isNotEqualTo(CacheKey.of(V1, "other", ab));
     PredictRequest changed = ab.toBuilder().putInputs("b", floats(3)).build();
     assertThat(CacheKey.of(V1, "serving_default", ab)).isNotEqualTo(CacheKey.of(V1, "serving_default", changed));
-    assertThat(CacheKey.of(V1, "s", ab).sharedName("p:")).startsWith("p:m:1:").hasSize("p:m:1:".length() + 64);
+    assertThat(CacheKey.of(V1, "s", ab).sharedName()).startsWith("infergate:answer:m:1:")
+        .hasSize("infergate:answer:m:1:".length() + 64).isEqualTo(CacheKey.of(V1, "s", ba).sharedName());
   }
 
   @Test

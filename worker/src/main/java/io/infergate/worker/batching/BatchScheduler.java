@@ -28,6 +28,9 @@ public final class BatchScheduler {
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition work = lock.newCondition();
   private final List<BatchQueue> queues = new ArrayList<>();
+  /** Tasks a queue shed while the lock was held, to be failed once it is released; empty between submits. */
+  private final List<BatchTask> shed = new ArrayList<>();
+  private static final Priority[] PRIORITIES = Priority.values();
   private final List<Thread> threads = new ArrayList<>();
   private final MeterRegistry meters;
   private final AtomicInteger running;
@@ -62,11 +65,15 @@ public final class BatchScheduler {
 
   /** Queues a task of {@code queue} under the lock, waking a batch thread when there is something new for it. */
   CompletableFuture<Map<String, TensorProto>> submit(BatchQueue queue, BatchTask task, String key) {
-    List<BatchTask> shed = new ArrayList<>(0);
+    List<BatchTask> victims = List.of();
     lock.lock();
     try {
       if (queue.add(task, key, shed)) {
         work.signal();
+      }
+      if (!shed.isEmpty()) {
+        victims = List.copyOf(shed);
+        shed.clear();
       }
     } catch (ServingException e) {
       return CompletableFuture.failedFuture(e);
@@ -74,7 +81,7 @@ public final class BatchScheduler {
       lock.unlock();
     }
     // Their answers run callbacks: never under the lock.
-    for (BatchTask victim : shed) {
+    for (BatchTask victim : victims) {
       victim.result.completeExceptionally(ServingException.unavailable(
           "Shed from the batch queue to make room for higher-priority requests; retry shortly"));
     }
@@ -139,7 +146,7 @@ public final class BatchScheduler {
           queue = null;
           batch = null;
           // Priorities first, across servables; queues in turn within a priority.
-          for (Priority priority : Priority.values()) {
+          for (Priority priority : PRIORITIES) {
             for (int i = 0; i < queues.size() && batch == null; i++) {
               queue = queues.get((nextQueue + i) % queues.size());
               batch = queue.takeRunnable(now, priority);
