@@ -13,19 +13,35 @@ import tools.jackson.databind.JsonNode;
  * A container image unpacked as a container runtime would: its layers as one root file system
  * (skopeo and umoci, from Debian), and what its config says to run, as which user, where.
  */
-record ImageBundle(Path rootfs, List<String> entrypoint, List<String> env, String user, String workingDir) {
+record ImageBundle(Path rootfs, String architecture, List<String> entrypoint, List<String> env, String user,
+                   String workingDir) {
 
+  /** The image in a tarball as Jib writes it (docker-archive). */
   static ImageBundle unpack(Path imageTarball, Path dir) throws IOException, InterruptedException {
+    return unpack(dir, "docker-archive:" + imageTarball);
+  }
+
+  /** One architecture's image of a multi-platform image in an OCI archive, as a runtime there pulls it. */
+  static ImageBundle unpack(Path ociArchive, String tag, String architecture, Path dir)
+      throws IOException, InterruptedException {
+    return unpack(dir, "--override-arch", architecture, "oci-archive:" + ociArchive + ":" + tag);
+  }
+
+  private static ImageBundle unpack(Path dir, String... source) throws IOException, InterruptedException {
     Path layout = dir.resolve("oci");
     Path bundle = dir.resolve("bundle");
     run(List.of("rm", "-rf", layout.toString(), bundle.toString()));
     Files.createDirectories(dir);
-    run(List.of("skopeo", "copy", "--quiet", "docker-archive:" + imageTarball, "oci:" + layout + ":pod"));
+    List<String> copy = new ArrayList<>(List.of("skopeo"));
+    copy.addAll(List.of(source).subList(0, source.length - 1));
+    copy.addAll(List.of("copy", "--quiet", source[source.length - 1], "oci:" + layout + ":pod"));
+    run(copy);
     run(List.of("umoci", "unpack", "--image", layout + ":pod", bundle.toString()));
-    JsonNode config = StrictModel.MAPPER.readTree(
-        run(List.of("skopeo", "inspect", "--config", "oci:" + layout + ":pod"))).path("config");
-    return new ImageBundle(bundle.resolve("rootfs"), strings(config.path("Entrypoint")), strings(config.path("Env")),
-        config.path("User").asString(""), config.path("WorkingDir").asString("/"));
+    JsonNode image = StrictModel.MAPPER.readTree(run(List.of("skopeo", "inspect", "--config", "oci:" + layout + ":pod")));
+    JsonNode config = image.path("config");
+    return new ImageBundle(bundle.resolve("rootfs"), image.path("architecture").asString(""),
+        strings(config.path("Entrypoint")), strings(config.path("Env")), config.path("User").asString(""),
+        config.path("WorkingDir").asString("/"));
   }
 
   private static List<String> strings(JsonNode array) {

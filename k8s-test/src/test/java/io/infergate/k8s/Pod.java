@@ -17,11 +17,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One pod of a rendered Deployment, run as a container runtime would run it, with what this
- * machine has: its own network namespace and address (NetworkLab), the image's root file system
- * mounted read-only in a mount namespace of its own, /proc, emptyDirs as tmpfs, ConfigMaps and
- * the model volume bound read-only at their mount paths, the rendered env (the downward API's
- * pod IP, the Secrets' test values) and args after the image's entrypoint, as the image's user.
+ * One pod of a rendered Deployment, run as a container runtime would run it (ContainerProcess):
+ * its own network namespace and address, emptyDirs as tmpfs, ConfigMaps and the model volume
+ * bound at their mount paths, the rendered env (the downward API's pod IP, the Secrets' test
+ * values) and args after the image's entrypoint.
  * The container's limits reach the JVM as -XX:MaxRAM and -XX:ActiveProcessorCount, standing in
  * for the cgroup a kubelet would make.
  */
@@ -34,20 +33,14 @@ record Pod(String name, String address, Deployment deployment, Process process, 
   static Pod start(Runtime runtime, Deployment deployment, String name) throws Exception {
     String address = runtime.lab().host(name);
     Container container = deployment.getSpec().getTemplate().getSpec().getContainers().get(0);
-    Path root = runtime.image().rootfs();
     Path podDir = Files.createDirectories(runtime.dir().resolve(name));
     Map<String, Volume> volumes = new LinkedHashMap<>();
     deployment.getSpec().getTemplate().getSpec().getVolumes().forEach(v -> volumes.put(v.getName(), v));
-    StringBuilder script = new StringBuilder("set -e\n")
-        .append("R=").append(root).append('\n')
-        .append("mount --bind \"$R\" \"$R\"\nmount -o remount,bind,ro \"$R\"\n")
-        .append("mount -t proc proc \"$R/proc\"\n");
+    List<ContainerProcess.Mount> mounts = new ArrayList<>();
     for (VolumeMount mount : container.getVolumeMounts()) {
       Volume volume = volumes.get(mount.getName());
-      String target = "\"$R" + mount.getMountPath() + "\"";
-      Files.createDirectories(root.resolve(mount.getMountPath().substring(1)));
       if (volume.getEmptyDir() != null) {
-        script.append("mount -t tmpfs -o mode=1777 tmpfs ").append(target).append('\n');
+        mounts.add(ContainerProcess.Mount.tmpfs(mount.getMountPath()));
         continue;
       }
       Path source;
@@ -60,28 +53,17 @@ record Pod(String name, String address, Deployment deployment, Process process, 
       } else {
         source = runtime.claims().get(volume.getPersistentVolumeClaim().getClaimName());
       }
-      script.append("mount --bind ").append(source).append(' ').append(target).append('\n');
-      if (Boolean.TRUE.equals(mount.getReadOnly())) {
-        script.append("mount -o remount,bind,ro ").append(target).append('\n');
-      }
+      mounts.add(new ContainerProcess.Mount(source, mount.getMountPath(), Boolean.TRUE.equals(mount.getReadOnly())));
     }
-    List<String> command = new ArrayList<>(List.of("chroot", "--userspec=" + runtime.image().user(), "$R", "env", "-i",
-        "-C", runtime.image().workingDir()));
-    command.addAll(environment(runtime, container, address));
-    command.addAll(runtime.image().entrypoint());
-    command.addAll(container.getArgs());
-    script.append("exec");
-    command.forEach(word -> script.append(' ').append(word.equals("$R") ? "\"$R\"" : quote(word)));
     Path log = podDir.resolve("pod.log");
-    Process process = runtime.lab().run(name, log, List.of("sh", "-c", script.toString()));
+    Process process = ContainerProcess.start(runtime.lab(), name, runtime.image(), mounts,
+        environment(runtime, container, address), container.getArgs(), log);
     return new Pod(name, address, deployment, process, log);
   }
 
+  /** The rendered env over the image's: the downward API's pod IP, the Secrets' values, the limits. */
   private static List<String> environment(Runtime runtime, Container container, String address) {
     Map<String, String> env = new LinkedHashMap<>();
-    for (String entry : runtime.image().env()) {
-      env.put(entry.substring(0, entry.indexOf('=')), entry.substring(entry.indexOf('=') + 1));
-    }
     for (EnvVar variable : container.getEnv()) {
       String value = variable.getValue();
       if (variable.getValueFrom() != null && variable.getValueFrom().getFieldRef() != null) {
@@ -100,10 +82,6 @@ record Pod(String name, String address, Deployment deployment, Process process, 
         + " -XX:ActiveProcessorCount=" + Math.max(1, (int) Math.ceil(Quantity.getAmountInBytes(limits.get("cpu")).doubleValue())),
         (manifest, limit) -> manifest + " " + limit);
     return env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList();
-  }
-
-  private static String quote(String word) {
-    return "'" + word.replace("'", "'\\''") + "'";
   }
 
   /** SIGTERM, as the kubelet stops a container; returns its exit code, or -1 past the grace period. */
