@@ -21,7 +21,7 @@ load() {
 }
 
 worker() {
-  INFERGATE_LOG_LEVEL=WARN bin/infergate worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+  INFERGATE_LOG_LEVEL=WARN bin/infergate worker --model_name=ctr "--model_base_path=$bench_models/ctr" \
     "${batching[@]}" "${members[@]}" "--monitoring_port=$1" > "/tmp/infergate-bench-worker-$1.log" 2>&1 &
   pids+=($!)
 }

@@ -12,12 +12,12 @@ command -v redis-server > /dev/null || { echo "redis-server is missing: apt-get 
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize yes > /dev/null
 trap 'redis-cli -p $redis_port shutdown nosave > /dev/null 2>&1 || true' EXIT
 sleep 0.5
-bin/infergate features load --redis "redis://127.0.0.1:$redis_port" --file demo-models/features/users.csv > /dev/null 2>&1
-bin/infergate features load --redis "redis://127.0.0.1:$redis_port" --file demo-models/features/items.jsonl > /dev/null 2>&1
+bin/infergate features load --redis "redis://127.0.0.1:$redis_port" --file "$bench_models"/features/users.csv > /dev/null 2>&1
+bin/infergate features load --redis "redis://127.0.0.1:$redis_port" --file "$bench_models"/features/items.jsonl > /dev/null 2>&1
 echo "near_cache,offered_per_s,achieved_per_s,p50_ms,p90_ms,p99_ms,max_ms,errors,redis_commands_per_request"
 for cache in off on; do
   config=$(mktemp --suffix=.config)
-  sed "s#redis://127.0.0.1:6379#redis://127.0.0.1:$redis_port#" demo-models/features.config > "$config"
+  sed "s#redis://127.0.0.1:6379#redis://127.0.0.1:$redis_port#" "$bench_models"/features.config > "$config"
   [[ $cache == off ]] && sed -i 's/near_cache {[^}]*}//' "$config"
   start_infergate "features-$cache" 8731 --port=0 --enable_batching --batching_parameters_file=loadtest/batching.config \
     "--feature_config_file=$config"

@@ -85,7 +85,7 @@ start() {
   gateway_pids=() worker_pids=() gateway_bus=() worker_bus=() worker_metrics=() gateway_metrics=() rest_ports=() grpc_ports=()
   for i in $(seq 1 "$w"); do
     INFERGATE_LOG_LEVEL=WARN taskset -c "$worker_cpus" bin/infergate worker --model_name=ctr \
-      "--model_base_path=$root/demo-models/ctr" --enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" \
+      "--model_base_path=$bench_models/ctr" --enable_batching "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}" \
       "${cluster[@]}" --cluster_port=$(( 5950 + g + i )) --cluster_bus_port=$(( 5930 + i )) --monitoring_port=$(( 8860 + i )) \
       ${WORKER_FLAGS:-} > "$work/worker-$i.log" 2>&1 &
     worker_pids+=($!) worker_bus+=($(( 5930 + i ))) worker_metrics+=("http://127.0.0.1:$(( 8860 + i ))/metrics")

@@ -31,7 +31,7 @@ config="$repository/models.config"
 echo "model_config_list {" > "$config"
 for ((i = 0; i < models; i++)); do
   mkdir -p "$repository/m$i"
-  cp -r "$root/demo-models/ctr/2" "$repository/m$i/1"
+  cp -r "$bench_models/ctr/2" "$repository/m$i/1"
   echo "  config { name: \"m$i\" base_path: \"$repository/m$i\" }" >> "$config"
 done
 echo "}" >> "$config"

@@ -76,14 +76,14 @@ start_target() {
       return ;;
     cluster)
       local members=(--cluster_members=127.0.0.1 "--cluster_name=peak-$stamp-$1")
-      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" worker --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" worker --model_name=ctr "--model_base_path=$bench_models/ctr" \
         "${members[@]}" --monitoring_port=$((rest + 5)) "${model_flags[@]}" > "$log.worker" 2>&1 &
       pids+=($!)
       INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" gateway "${members[@]}" --rest_api_port="$rest" --port="$grpc" \
         > "$log" 2>&1 &
       pids+=($!) ;;
     serve)
-      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+      INFERGATE_LOG_LEVEL=WARN "$home/bin/infergate" serve --model_name=ctr "--model_base_path=$bench_models/ctr" \
         --rest_api_port="$rest" --port="$grpc" "${model_flags[@]}" > "$log" 2>&1 &
       pids+=($!) ;;
     *)
@@ -97,11 +97,6 @@ stop_targets() {
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
   pids=()
-}
-
-# to_ms VALUE: wrk's "1.25ms" / "830.00us" / "1.02s" in milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /[0-9]s$/ && v !~ /ms$/) n *= 1000; printf "%.3f", n }'
 }
 
 # wrk_point TARGET URL CONNECTIONS: one sweep point.

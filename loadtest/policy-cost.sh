@@ -32,7 +32,7 @@ declare -A ports=([plain]=8711 [quota]=8712 [cached]=8713 [bare]=8714)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT
 for setup in plain quota cached; do
-  INFERGATE_LOG_LEVEL=WARN bin/infergate serve --model_name=ctr "--model_base_path=$root/demo-models/ctr" \
+  INFERGATE_LOG_LEVEL=WARN bin/infergate serve --model_name=ctr "--model_base_path=$bench_models/ctr" \
     "--rest_api_port=${ports[$setup]}" --port=0 "--serving_policy_file=$work/$setup.pbtxt" \
     > "/tmp/infergate-bench-policy-$setup.log" 2>&1 &
   pids+=($!)

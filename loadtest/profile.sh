@@ -31,7 +31,7 @@ wrk_post "$work/post.lua" "$body"
 java -cp "$cp" io.infergate.loadtest.GrpcRequestFile "$work/grpc.bin"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
-model_flags=(--model_name=ctr "--model_base_path=$root/demo-models/ctr" --enable_batching
+model_flags=(--model_name=ctr "--model_base_path=$bench_models/ctr" --enable_batching
   "--batching_parameters_file=${BATCHING:-loadtest/peak-batching.config}")
 
 # Each profiled process: its name and pid.

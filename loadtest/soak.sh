@@ -33,7 +33,7 @@ work=$(mktemp -d)
 cp="loadtest/target/classes:loadtest/target/lib/*"
 repository="$work/models/ctr"
 mkdir -p "$repository"
-cp -r "$root/demo-models/ctr/2" "$repository/1"
+cp -r "$bench_models/ctr/2" "$repository/1"
 body=$(tr -d '\n' < loadtest/ctr-request.json)
 printf '%s' "$body" > "$work/body.json"
 wrk_post "$work/post.lua" "$body"

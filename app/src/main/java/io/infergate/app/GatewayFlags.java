@@ -255,6 +255,12 @@ final class GatewayFlags {
     return config;
   }
 
+  /** Whether the features live in Hazelcast, which a single process holds in an embedded member. */
+  boolean featureStoreIsHazelcast() {
+    FeatureConfig config = featureConfig();
+    return config != null && !config.hasRedis();
+  }
+
   int eventLoops() {
     return restApiThreads == 0 ? CORES : restApiThreads;
   }

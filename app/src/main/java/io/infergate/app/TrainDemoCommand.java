@@ -7,10 +7,11 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code infergate train-demo}: trains the demo CTR model and exports two versions. */
+/** {@code infergate train-demo}: trains the demo CTR model and exports its versions. */
 @Command(name = "train-demo", mixinStandardHelpOptions = true,
     description = "Train a small click-through-rate model with TF Java on synthetic data, export versions 1 "
-        + "and 2 as SavedModels under <out>/ctr, and write a demo feature set for Redis under <out>/features.")
+        + "(first epoch) and 2 (trained) as SavedModels under <out>/ctr, and 3 (version 2 with int8 weights), "
+        + "and write a demo feature set for Redis under <out>/features.")
 final class TrainDemoCommand implements Callable<Integer> {
 
   @Option(names = "--out", required = true, description = "Directory to write <out>/ctr/{1,2} into")
@@ -26,9 +27,14 @@ final class TrainDemoCommand implements Callable<Integer> {
       description = "Width of the hidden layer; a wider model costs more per row, for load tests. Default: ${DEFAULT-VALUE}")
   int hiddenUnits;
 
+  @Option(names = "--int8_version", arity = "0..1", fallbackValue = "true", defaultValue = "true",
+      description = "Also export version 3: version 2 with int8 weights and a scale per column, dequantized in the "
+          + "graph. Default: ${DEFAULT-VALUE}")
+  boolean int8Version;
+
   @Override
   public Integer call() throws Exception {
-    new DemoCtrTrainer(seed, epochs, hiddenUnits, System.out).train(out);
+    new DemoCtrTrainer(seed, epochs, hiddenUnits, int8Version, System.out).train(out);
     Path features = DemoFeatures.write(out, 1000, 1000, seed);
     System.out.println("Wrote a demo feature set (1,000 users, 1,000 items) under " + out.resolve("features")
         + " and its gateway config " + features);

@@ -77,6 +77,43 @@ class ServeCommandTest {
   }
 
   @Test
+  void theSmallFootprintRunsOneThreadOfEachKindUnlessAFlagSaysOtherwise() throws Exception {
+    String base = "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu");
+    ServeOptions usual = TestServer.options(base);
+    assertThat(usual.eventLoops()).isEqualTo(GatewayFlags.CORES);
+    assertThat(usual.worker().inferenceThreads()).isEqualTo(GatewayFlags.CORES);
+    assertThat(usual.blockingThreads()).as("Vert.x's defaults").isZero();
+
+    ServeOptions small = TestServer.options(base, "--small_footprint");
+    assertThat(small.eventLoops()).isEqualTo(1);
+    assertThat(small.worker().inferenceThreads()).isEqualTo(1);
+    assertThat(small.worker().loadThreads()).isEqualTo(1);
+    assertThat(small.blockingThreads()).isEqualTo(ServeFlags.SMALL_BLOCKING_THREADS);
+
+    ServeOptions chosen = TestServer.options(base, "--small_footprint", "--rest_api_num_threads=3",
+        "--num_inference_threads=2");
+    assertThat(chosen.eventLoops()).isEqualTo(3);
+    assertThat(chosen.worker().inferenceThreads()).isEqualTo(2);
+
+    Path hazelcastFeatures = Files.writeString(dir.resolve("features.config"), "hazelcast {}");
+    assertThatThrownBy(() -> TestServer.options(base, "--small_footprint", "--feature_config_file=" + hazelcastFeatures))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("--small_footprint runs no Hazelcast member");
+    Path redisFeatures = Files.writeString(dir.resolve("redis.config"), "redis { uri: \"redis://127.0.0.1:6379\" }");
+    assertThat(TestServer.options(base, "--small_footprint", "--feature_config_file=" + redisFeatures).eventLoops())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void aSmallFootprintServerAnswers() throws Exception {
+    try (TestServer server = TestServer.start("--small_footprint", "--rest_api_port=0", "--port=0",
+        "--model_name=half_plus_two", "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu"))) {
+      TestServer.Response answer = server.post("/v1/models/half_plus_two:predict", "{\"instances\": [1.0, 2.0, 5.0]}");
+      assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+      assertThat(answer.json().getJsonArray("predictions").getList()).containsExactly(2.5, 3.0, 4.5);
+    }
+  }
+
+  @Test
   void rejectsAnUnparsableModelConfig() throws Exception {
     Path config = Files.writeString(dir.resolve("bad.config"), "model_config_list { config { nme: \"x\" } }");
     assertThatThrownBy(() -> TestServer.options("--model_config_file=" + config))

@@ -11,9 +11,7 @@ import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
-import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
-import org.tensorflow.Signature;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Ops;
@@ -26,7 +24,9 @@ import org.tensorflow.types.TFloat32;
  * Trains a small click-through-rate model with TF Java on synthetic data and exports it as
  * SavedModels: user and item feature vectors in, a click probability out. Version 1 is
  * exported after the first epoch, version 2 when training ends, so the two versions really
- * differ in quality.
+ * differ in quality; version 3 (unless turned off) is version 2 with int8 weights, a quarter of
+ * the bytes, dequantized in the graph (see {@link CtrServingModel}). Each version's graph has
+ * the forward pass only, and the trainer reports each one's test AUC as exported.
  *
  * <p>Signature {@code serving_default}: {@code user_features} and {@code item_features}
  * (float [-1, 8]) → {@code probability} (float [-1]).
@@ -34,6 +34,10 @@ import org.tensorflow.types.TFloat32;
 public final class DemoCtrTrainer {
 
   public static final String MODEL_NAME = "ctr";
+  /** The version trained to the end, with float weights. */
+  public static final long FLOAT_VERSION = 2;
+  /** {@link #FLOAT_VERSION} with int8 weights. */
+  public static final long INT8_VERSION = 3;
   public static final int FEATURES = 8;
   /** The hidden layer's width by default: enough for the synthetic data. */
   public static final int DEFAULT_HIDDEN_UNITS = 32;
@@ -44,14 +48,18 @@ public final class DemoCtrTrainer {
   private final long seed;
   private final int epochs;
   private final int hiddenUnits;
+  private final boolean int8Version;
   private final PrintStream out;
 
   public DemoCtrTrainer(long seed, int epochs, PrintStream out) {
-    this(seed, epochs, DEFAULT_HIDDEN_UNITS, out);
+    this(seed, epochs, DEFAULT_HIDDEN_UNITS, true, out);
   }
 
-  /** @param hiddenUnits the hidden layer's width; wider costs more per row (a heavier model to load-test with) */
-  public DemoCtrTrainer(long seed, int epochs, int hiddenUnits, PrintStream out) {
+  /**
+   * @param hiddenUnits the hidden layer's width; wider costs more per row (a heavier model to load-test with)
+   * @param int8Version whether to export {@link #INT8_VERSION} too
+   */
+  public DemoCtrTrainer(long seed, int epochs, int hiddenUnits, boolean int8Version, PrintStream out) {
     if (epochs < 2) {
       throw new IllegalArgumentException("Training needs at least 2 epochs to export two versions");
     }
@@ -61,10 +69,11 @@ public final class DemoCtrTrainer {
     this.seed = seed;
     this.epochs = epochs;
     this.hiddenUnits = hiddenUnits;
+    this.int8Version = int8Version;
     this.out = out;
   }
 
-  /** Trains and writes {@code <outDir>/ctr/1} and {@code <outDir>/ctr/2}; returns the model's base path. */
+  /** Trains and writes {@code <outDir>/ctr/1}, {@code 2} and {@code 3}; returns the model's base path. */
   public Path train(Path outDir) throws IOException {
     Path basePath = outDir.resolve(MODEL_NAME);
     Files.createDirectories(basePath);
@@ -86,23 +95,29 @@ public final class DemoCtrTrainer {
         double auc = Metrics.auc(net.predict(session, test), test.labels);
         out.printf("epoch %d/%d  train loss %.4f  test AUC %.4f%n", epoch, epochs, lossSum / steps, auc);
         if (epoch == 1) {
-          export(session, net, basePath.resolve("1"));
+          export(net.weights(session), CtrServingModel.Precision.FLOAT32, basePath.resolve("1"), test);
         }
       }
-      export(session, net, basePath.resolve("2"));
+      CtrServingModel.Weights trained = net.weights(session);
       double loss = Metrics.logLoss(net.predict(session, test), test.labels);
       out.printf("Final: test log loss %.4f, test AUC %.4f%n", loss, Metrics.auc(net.predict(session, test), test.labels));
+      export(trained, CtrServingModel.Precision.FLOAT32, basePath.resolve(Long.toString(FLOAT_VERSION)), test);
+      if (int8Version) {
+        export(trained, CtrServingModel.Precision.INT8, basePath.resolve(Long.toString(INT8_VERSION)), test);
+      }
     }
-    out.printf("Exported SavedModels to %s (versions 1 and 2)%n", basePath);
+    out.printf("Exported SavedModels to %s (versions 1 and 2%s)%n", basePath, int8Version ? ", 3 with int8 weights" : "");
     return basePath;
   }
 
-  private void export(Session session, Network net, Path versionDir) throws IOException {
-    SavedModelBundle.exporter(versionDir.toString())
-        .withSession(session)
-        .withSignature(net.signature)
-        .export();
-    out.printf("exported %s%n", versionDir);
+  private void export(CtrServingModel.Weights weights, CtrServingModel.Precision precision, Path versionDir, Dataset test)
+      throws IOException {
+    try (CtrServingModel model = new CtrServingModel(weights, precision)) {
+      model.export(versionDir);
+      out.printf("exported %s: %s weights (%,d bytes), test AUC %.4f as exported%n", versionDir,
+          precision == CtrServingModel.Precision.INT8 ? "int8" : "float32", model.weightBytes(),
+          Metrics.auc(model.predict(test), test.labels));
+    }
   }
 
   /** The graph: a one-hidden-layer MLP over the concatenated features, trained with Adam. */
@@ -119,9 +134,11 @@ public final class DemoCtrTrainer {
     final Operand<TFloat32> probability;
     final Operand<TFloat32> loss;
     final List<Operand<?>> updates = new ArrayList<>();
-    final Signature signature;
+    final List<Variable<TFloat32>> params;
+    final int units;
 
     Network(Ops tf, Random random, int units) {
+      this.units = units;
       user = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, FEATURES)));
       item = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, FEATURES)));
       label = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1)));
@@ -133,9 +150,7 @@ public final class DemoCtrTrainer {
       Variable<TFloat32> w2 = weight(tf, random, units, 1);
       Variable<TFloat32> b2 = tf.variable(tf.zeros(tf.constant(new long[] {1}), TFloat32.class));
 
-      var features = tf.concat(List.of(user, item), tf.constant(1));
-      var hidden = tf.nn.relu(tf.math.add(tf.linalg.matMul(features, w1), b1));
-      var logits = tf.reshape(tf.math.add(tf.linalg.matMul(hidden, w2), b2), tf.constant(new long[] {-1}));
+      Operand<TFloat32> logits = CtrServingModel.logits(tf, user, item, w1, b1, w2, b2);
       probability = tf.withName("probability").math.sigmoid(logits);
 
       // Numerically stable sigmoid cross-entropy: max(z,0) - z*y + log(1 + exp(-|z|)).
@@ -144,7 +159,7 @@ public final class DemoCtrTrainer {
           tf.math.log1p(tf.math.exp(tf.math.neg(tf.math.abs(logits)))));
       loss = tf.math.mean(perExample, tf.constant(0));
 
-      List<Variable<TFloat32>> params = List.of(w1, b1, w2, b2);
+      params = List.of(w1, b1, w2, b2);
       Gradients gradients = tf.gradients(loss, params);
       for (int i = 0; i < params.size(); i++) {
         Variable<TFloat32> param = params.get(i);
@@ -154,12 +169,21 @@ public final class DemoCtrTrainer {
         updates.add(tf.train.applyAdam(param, m, v, beta1Power, beta2Power,
             tf.constant(LEARNING_RATE), tf.constant(BETA1), tf.constant(BETA2), tf.constant(1e-7f), gradient));
       }
-      signature = Signature.builder().key(Signature.DEFAULT_KEY)
-          .methodName("tensorflow/serving/predict")
-          .input("user_features", user)
-          .input("item_features", item)
-          .output("probability", probability)
-          .build();
+    }
+
+    /** The parameters' current values. */
+    CtrServingModel.Weights weights(Session session) {
+      Session.Runner runner = session.runner();
+      params.forEach(runner::fetch);
+      try (Result result = runner.run()) {
+        float[][] values = new float[params.size()][];
+        for (int i = 0; i < values.length; i++) {
+          TFloat32 tensor = (TFloat32) result.get(i);
+          values[i] = new float[(int) tensor.size()];
+          tensor.asRawTensor().data().asFloats().read(values[i]);
+        }
+        return new CtrServingModel.Weights(2 * FEATURES, units, values[0], values[1], values[2], values[3]);
+      }
     }
 
     private static Variable<TFloat32> weight(Ops tf, Random random, int rows, int cols) {
