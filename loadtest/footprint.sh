@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Serve on one core: what `serve --small_footprint` costs and saves against the default (and with
 # the JIT held to C1, JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1), beside the bare Vert.x JSON
-# endpoint (loadtest's BaselineServer), the yardstick. Each process is pinned
-# to one CPU with taskset (SERVER_CPU) and loaded by wrk from another (LOAD_CPU), as a small device
-# serves with one core while its clients are elsewhere. In ROUNDS alternating rounds, each setup
-# is started afresh and measured:
+# endpoint (loadtest's BaselineServer), the yardstick: with the JVM's defaults (bare) and with the
+# small footprint's JVM flags (bare-small, bin/lib/small-footprint.jvm), what the JVM and Vert.x
+# alone take. Each process is pinned to one CPU with taskset (SERVER_CPU) and loaded by wrk from
+# another (LOAD_CPU), as a small device serves with one core while its clients are elsewhere. In
+# ROUNDS alternating rounds, each setup is started afresh and measured:
 #   start_s    launch to the first answered prediction (JVM start, model load and warm-up)
 #   idle_mb    resident memory once ready
 #   rps, p50_ms, p99_ms   closed-loop wrk, CONNECTIONS connections, for DURATION seconds after
@@ -16,14 +17,15 @@
 #   threads    the process's threads under load
 # The model is the demo CTR model's float version, one row per request (loadtest/ctr-request.json).
 # Writes loadtest/results/footprint-<stamp>.csv (every round) and prints the medians per setup.
-# Env: ROUNDS (3), DURATION (s, 20), WARMUP (s, 20), CONNECTIONS (8), SERVER_CPU (1), LOAD_CPU (0).
-#      Needs wrk (Debian: wrk).
+# Env: SETUPS ("default small small-c1 bare bare-small"), ROUNDS (3), DURATION (s, 20), WARMUP (s, 60),
+#      CONNECTIONS (8), SERVER_CPU (1), LOAD_CPU (0). Needs wrk (Debian: wrk).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+setups="${SETUPS:-default small small-c1 bare bare-small}"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-20}"
-warmup="${WARMUP:-20}"
+warmup="${WARMUP:-60}"
 connections="${CONNECTIONS:-8}"
 server_cpu="${SERVER_CPU:-1}"
 load_cpu="${LOAD_CPU:-0}"
@@ -48,6 +50,8 @@ start() {
       --small_footprint > "$work/$1.log" 2>&1 & ;;
     bare) taskset -c "$server_cpu" java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer "$port" \
       > "$work/$1.log" 2>&1 & ;;
+    bare-small) taskset -c "$server_cpu" java @bin/lib/small-footprint.jvm -cp "$cp" io.infergate.loadtest.BaselineServer \
+      "$port" > "$work/$1.log" 2>&1 & ;;
   esac
   pid=$!
 }
@@ -74,7 +78,7 @@ status_field() {
 
 echo "setup,round,start_s,idle_mb,rps,p50_ms,p99_ms,peak_mb,anon_mb,threads" > "$csv"
 for round in $(seq 1 "$rounds"); do
-  for setup in default small small-c1 bare; do
+  for setup in $setups; do
     start "$setup"
     seconds=$(ready_seconds)
     sleep 2

@@ -1,25 +1,27 @@
 #!/usr/bin/env bash
 # The demo CTR model's float version (2) against its int8-weight version (3), for each hidden
-# layer width in UNITS (the demo's 32, and wide ones whose weights dominate):
+# layer width in UNITS (the demo's 32, and a wide one whose weights dominate), served as on a
+# small device (serve --small_footprint, one core):
 #   files_kb      the version's SavedModel on disk (saved_model.pb and variables/)
 #   weights_kb    what its weight matrices take in the checkpoint (the trainer's figure)
 #   auc           test AUC of the exported graph (the trainer evaluates what it exports)
 #   load_mb       memory the version took when it loaded (Infergate's measure, /admin/registry)
 #   rss_mb        resident memory of a process serving that version alone, after the load below
+#                 (the small footprint's fixed JVM flags keep the heap's share of it steady)
 #   rps, p50_ms, p99_ms   closed-loop wrk, CONNECTIONS connections, ROWS rows per request, for
 #                 DURATION seconds after WARMUP seconds, the server on SERVER_CPU and wrk on LOAD_CPU
 # In ROUNDS alternating rounds per width, each version is served by a fresh process.
 # Writes loadtest/results/quantized-<stamp>.csv (every round) and prints the medians (version 2 float, 3 int8).
-# Env: UNITS ("32 65536"), ROWS (32), ROUNDS (3), DURATION (s, 20), WARMUP (s, 20), CONNECTIONS (8),
+# Env: UNITS ("32 262144"), ROWS (32), ROUNDS (3), DURATION (s, 20), WARMUP (s, 60), CONNECTIONS (8),
 #      SERVER_CPU (1), LOAD_CPU (0). Needs wrk (Debian: wrk).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bench-common.sh"
 command -v wrk > /dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-units_list="${UNITS:-32 65536}"
+units_list="${UNITS:-32 262144}"
 rows="${ROWS:-32}"
 rounds="${ROUNDS:-3}"
 duration="${DURATION:-20}"
-warmup="${WARMUP:-20}"
+warmup="${WARMUP:-60}"
 connections="${CONNECTIONS:-8}"
 server_cpu="${SERVER_CPU:-1}"
 load_cpu="${LOAD_CPU:-0}"
@@ -51,7 +53,7 @@ model_config_list { config { name: "ctr" base_path: "$model/ctr" model_platform:
   model_version_policy { specific { versions: $version } } } }
 CONFIG
       INFERGATE_LOG_LEVEL=WARN taskset -c "$server_cpu" bin/infergate serve "--model_config_file=$work/model.config" \
-        "--rest_api_port=$port" --port=0 "--admin_token=$token" > "$work/serve.log" 2>&1 &
+        "--rest_api_port=$port" --port=0 "--admin_token=$token" --small_footprint > "$work/serve.log" 2>&1 &
       pid=$!
       wait_ready "$port"
       load=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/admin/registry" |

@@ -9,6 +9,7 @@ import io.infergate.proto.registry.TrafficTarget;
 import io.infergate.proto.registry.WeightedTarget;
 import io.infergate.gateway.features.HazelcastFeatureStore;
 import io.vertx.core.Future;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -41,6 +42,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    return Processes.runUntilStopped(this::start);
+  }
+
+  private Future<Node> start() throws IOException {
     if (int8Percent < 0 || int8Percent > 100) {
       throw new ConfigException("--int8_percent must be between 0 and 100, not " + int8Percent);
     }
@@ -58,9 +63,9 @@ final class DemoCommand implements Callable<Integer> {
         flags.gateway.featureConfigFile = dir.resolve(DemoFeatures.HAZELCAST_CONFIG);
       }
     }
-    return Processes.runUntilStopped(() -> InfergateServer.start(flags.toOptions())
+    return InfergateServer.start(flags.toOptions())
         .compose(node -> demoModel ? splitTraffic(node, int8Percent) : Future.succeededFuture(node))
-        .compose(node -> loadDemoFeatures(node, dir)));
+        .compose(node -> loadDemoFeatures(node, dir));
   }
 
   /** The float and the int8 version of the trained model, each under a label of its kind. */

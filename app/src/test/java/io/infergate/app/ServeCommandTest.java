@@ -46,18 +46,28 @@ class ServeCommandTest {
   })
   void stopsAtStartWithAClearMessage(String args, int exitCode, String message) {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(execute("serve " + args, err)).isEqualTo(exitCode);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains(message);
+  }
+
+  @Test
+  void theDemoRefusesAnInt8ShareOutsideZeroToAHundred() {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertThat(execute("demo --dir=" + dir + " --int8_percent=150", err)).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("--int8_percent must be between 0 and 100, not 150");
+  }
+
+  /** Runs the command line as `infergate` would; its error output goes to err. */
+  private static int execute(String commandLine, ByteArrayOutputStream err) {
     CommandLine cli = new CommandLine(new Main());
     cli.setErr(new java.io.PrintWriter(err, true));
     PrintStream previous = System.err;
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-    int code;
     try {
-      code = cli.execute(("serve " + args).trim().split("\\s+"));
+      return cli.execute(commandLine.trim().split("\\s+"));
     } finally {
       System.setErr(previous);
     }
-    assertThat(code).isEqualTo(exitCode);
-    assertThat(err.toString(StandardCharsets.UTF_8)).contains(message);
   }
 
   /** TF's pools are per process: each concurrent run gets its share of the cores and runs its ops itself. */

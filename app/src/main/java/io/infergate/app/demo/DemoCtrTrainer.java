@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Function;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -92,15 +93,16 @@ public final class DemoCtrTrainer {
           step++;
           lossSum += net.trainStep(session, train.slice(b * BATCH, BATCH), step);
         }
-        double auc = Metrics.auc(net.predict(session, test), test.labels);
+        double auc = Metrics.auc(test.score(batch -> net.predict(session, batch)), test.labels);
         out.printf("epoch %d/%d  train loss %.4f  test AUC %.4f%n", epoch, epochs, lossSum / steps, auc);
         if (epoch == 1) {
           export(net.weights(session), CtrServingModel.Precision.FLOAT32, basePath.resolve("1"), test);
         }
       }
       CtrServingModel.Weights trained = net.weights(session);
-      double loss = Metrics.logLoss(net.predict(session, test), test.labels);
-      out.printf("Final: test log loss %.4f, test AUC %.4f%n", loss, Metrics.auc(net.predict(session, test), test.labels));
+      float[] scores = test.score(batch -> net.predict(session, batch));
+      out.printf("Final: test log loss %.4f, test AUC %.4f%n", Metrics.logLoss(scores, test.labels),
+          Metrics.auc(scores, test.labels));
       export(trained, CtrServingModel.Precision.FLOAT32, basePath.resolve(Long.toString(FLOAT_VERSION)), test);
       if (int8Version) {
         export(trained, CtrServingModel.Precision.INT8, basePath.resolve(Long.toString(INT8_VERSION)), test);
@@ -116,7 +118,7 @@ public final class DemoCtrTrainer {
       model.export(versionDir);
       out.printf("exported %s: %s weights (%,d bytes), test AUC %.4f as exported%n", versionDir,
           precision == CtrServingModel.Precision.INT8 ? "int8" : "float32", model.weightBytes(),
-          Metrics.auc(model.predict(test), test.labels));
+          Metrics.auc(test.score(model::predict), test.labels));
     }
   }
 
@@ -269,6 +271,16 @@ public final class DemoCtrTrainer {
         labels[r] = sample.nextDouble() < 1 / (1 + Math.exp(-logit)) ? 1f : 0f;
       }
       return new Dataset(rows, users, items, labels);
+    }
+
+    /** Scores the rows a training batch at a time: a wide hidden layer for every row at once would not fit in memory. */
+    float[] score(Function<Dataset, float[]> scorer) {
+      float[] scores = new float[rows];
+      for (int from = 0; from < rows; from += BATCH) {
+        int count = Math.min(BATCH, rows - from);
+        System.arraycopy(scorer.apply(slice(from, count)), 0, scores, from, count);
+      }
+      return scores;
     }
 
     Dataset slice(int from, int count) {
