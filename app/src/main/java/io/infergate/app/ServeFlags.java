@@ -20,7 +20,7 @@ final class ServeFlags {
       defaultValue = "${env:INFERGATE_SMALL_FOOTPRINT:-false}",
       description = "For a small device: one event loop, one inference and one load thread, two blocking threads, "
           + "whatever the cores (flags given win), and no Hazelcast member (features from Redis or none). "
-          + "bin/infergate also caps the JVM's heap and JIT for it. Default: ${DEFAULT-VALUE}")
+          + "bin/infergate also caps the JVM's heap, metaspace and code cache for it. Default: ${DEFAULT-VALUE}")
   boolean smallFootprint;
 
   /** Checks every flag and config file; throws ConfigException with a clear message. */

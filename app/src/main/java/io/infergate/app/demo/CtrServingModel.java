@@ -42,7 +42,7 @@ final class CtrServingModel implements AutoCloseable {
   private final Placeholder<TFloat32> user;
   private final Placeholder<TFloat32> item;
   private final Operand<TFloat32> probability;
-  /** What the weight matrices take in the checkpoint. */
+  /** What the weight matrices take in the SavedModel (with their scales, for int8). */
   private final long weightBytes;
   /** The assignments that set the variables, run once: their targets, and the values fed. */
   private final List<Operation> assignments = new ArrayList<>();
@@ -50,26 +50,33 @@ final class CtrServingModel implements AutoCloseable {
   private final List<Tensor> assignmentValues = new ArrayList<>();
 
   CtrServingModel(Weights weights, Precision precision) {
-    int features = weights.inputs() / 2;
-    user = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, features)));
-    item = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, features)));
-    Operand<TFloat32> w1;
-    Operand<TFloat32> w2;
-    if (precision == Precision.INT8) {
-      Int8Columns q1 = Int8Columns.quantize(weights.w1(), weights.inputs(), weights.units());
-      Int8Columns q2 = Int8Columns.quantize(weights.w2(), weights.units(), 1);
-      w1 = dequantized("w1", q1);
-      w2 = dequantized("w2", q2);
-      weightBytes = q1.bytes() + q2.bytes();
-    } else {
-      w1 = floatVariable("w1", weights.w1(), Shape.of(weights.inputs(), weights.units()));
-      w2 = floatVariable("w2", weights.w2(), Shape.of(weights.units(), 1));
-      weightBytes = 4L * (weights.w1().length + weights.w2().length);
+    try {
+      int features = weights.inputs() / 2;
+      user = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, features)));
+      item = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, features)));
+      Operand<TFloat32> w1;
+      Operand<TFloat32> w2;
+      if (precision == Precision.INT8) {
+        Int8Columns q1 = Int8Columns.quantize(weights.w1(), weights.inputs(), weights.units());
+        Int8Columns q2 = Int8Columns.quantize(weights.w2(), weights.units(), 1);
+        w1 = dequantized("w1", q1);
+        w2 = dequantized("w2", q2);
+        weightBytes = q1.bytes() + q2.bytes();
+      } else {
+        w1 = floatVariable("w1", weights.w1(), Shape.of(weights.inputs(), weights.units()));
+        w2 = floatVariable("w2", weights.w2(), Shape.of(weights.units(), 1));
+        weightBytes = 4L * (weights.w1().length + weights.w2().length);
+      }
+      Operand<TFloat32> b1 = floatVariable("b1", weights.b1(), Shape.of(weights.units()));
+      Operand<TFloat32> b2 = floatVariable("b2", weights.b2(), Shape.of(1));
+      probability = tf.withName("probability").math.sigmoid(logits(tf, user, item, w1, b1, w2, b2));
+      setVariables();
+    } catch (RuntimeException e) {
+      // Nothing native outlives a model that could not be built.
+      assignmentValues.forEach(Tensor::close);
+      close();
+      throw e;
     }
-    Operand<TFloat32> b1 = floatVariable("b1", weights.b1(), Shape.of(weights.units()));
-    Operand<TFloat32> b2 = floatVariable("b2", weights.b2(), Shape.of(1));
-    probability = tf.withName("probability").math.sigmoid(logits(tf, user, item, w1, b1, w2, b2));
-    setVariables();
   }
 
   /** The forward pass up to the logit, one per row: the trainer's graph and the served one share it. */
