@@ -48,6 +48,16 @@ ready() {
   curl -sf "http://127.0.0.1:$1/readyz"
 }
 
+# start_member gateway|worker: a cluster member in the background (REST 8661, or monitoring 8662); sets member.
+start_member() {
+  case $1 in
+    gateway) INFERGATE_LOG_LEVEL=WARN exec bin/infergate gateway "${members[@]}" --rest_api_port=8661 --port=0 ;;
+    worker) INFERGATE_LOG_LEVEL=WARN exec bin/infergate worker "${model[@]}" "${members[@]}" --monitoring_port=8662 ;;
+  esac > "$work/$1.log" 2>&1 &
+  member=$!
+  pids+=("$member")
+}
+
 stop() {
   kill "$@" 2> /dev/null || true
   wait "$@" 2> /dev/null || true
@@ -65,31 +75,23 @@ for round in $(seq 1 "$rounds"); do
         answer_s=$(seconds_until "$begin" answers 8661)
         stop "$pid" ;;
       gateway)
-        INFERGATE_LOG_LEVEL=WARN bin/infergate worker "${model[@]}" "${members[@]}" --monitoring_port=8662 \
-          > "$work/worker.log" 2>&1 &
-        worker=$!
-        pids+=("$worker")
+        start_member worker
+        other=$member
         seconds_until "$(date +%s.%N)" ready 8662 > /dev/null
         begin=$(date +%s.%N)
-        INFERGATE_LOG_LEVEL=WARN bin/infergate gateway "${members[@]}" --rest_api_port=8661 --port=0 \
-          > "$work/gateway.log" 2>&1 &
-        pid=$!
+        start_member gateway
         ready_s=$(seconds_until "$begin" ready 8661)
         answer_s=$(seconds_until "$begin" answers 8661)
-        stop "$pid" "$worker" ;;
+        stop "$member" "$other" ;;
       worker)
-        INFERGATE_LOG_LEVEL=WARN bin/infergate gateway "${members[@]}" --rest_api_port=8661 --port=0 \
-          > "$work/gateway.log" 2>&1 &
-        gateway=$!
-        pids+=("$gateway")
+        start_member gateway
+        other=$member
         seconds_until "$(date +%s.%N)" curl -sf http://127.0.0.1:8661/healthz > /dev/null
         begin=$(date +%s.%N)
-        INFERGATE_LOG_LEVEL=WARN bin/infergate worker "${model[@]}" "${members[@]}" --monitoring_port=8662 \
-          > "$work/worker.log" 2>&1 &
-        pid=$!
+        start_member worker
         ready_s=$(seconds_until "$begin" ready 8662)
         answer_s=$(seconds_until "$begin" answers 8661)
-        stop "$pid" "$gateway" ;;
+        stop "$member" "$other" ;;
       bare)
         begin=$(date +%s.%N)
         java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer 8661 > "$work/bare.log" 2>&1 &
