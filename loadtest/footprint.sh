@@ -29,7 +29,7 @@ warmup="${WARMUP:-60}"
 connections="${CONNECTIONS:-8}"
 server_cpu="${SERVER_CPU:-1}"
 load_cpu="${LOAD_CPU:-0}"
-port=8631
+port=8651
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p loadtest/results
 csv="loadtest/results/footprint-$stamp.csv"

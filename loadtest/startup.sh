@@ -22,6 +22,7 @@ cp="loadtest/target/classes:loadtest/target/lib/*"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
 members=(--cluster_members=127.0.0.1 "--cluster_name=startup-$$")
+export INFERGATE_LOG_LEVEL=WARN
 model=(--model_name=ctr "--model_base_path=$bench_models/ctr")
 
 # seconds_until BEGIN COMMAND...: seconds from BEGIN (date +%s.%N) until COMMAND succeeds (120 s at most).
@@ -48,14 +49,46 @@ ready() {
   curl -sf "http://127.0.0.1:$1/readyz"
 }
 
-# start_member gateway|worker: a cluster member in the background (REST 8661, or monitoring 8662); sets member.
+# start_member serve|gateway|worker|bare: one process in the background (REST on 8661, a worker's
+# monitoring on 8662); sets member to its pid, the JVM's.
 start_member() {
   case $1 in
-    gateway) INFERGATE_LOG_LEVEL=WARN exec bin/infergate gateway "${members[@]}" --rest_api_port=8661 --port=0 ;;
-    worker) INFERGATE_LOG_LEVEL=WARN exec bin/infergate worker "${model[@]}" "${members[@]}" --monitoring_port=8662 ;;
+    serve) exec bin/infergate serve "${model[@]}" --rest_api_port=8661 --port=0 ;;
+    gateway) exec bin/infergate gateway "${members[@]}" --rest_api_port=8661 --port=0 ;;
+    worker) exec bin/infergate worker "${model[@]}" "${members[@]}" --monitoring_port=8662 ;;
+    bare) exec java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer 8661 ;;
   esac > "$work/$1.log" 2>&1 &
   member=$!
   pids+=("$member")
+}
+
+# measure KIND: starts KIND; sets ready_s and answer_s, seconds from its launch (the bare endpoint
+# is ready when it answers).
+measure() {
+  local begin
+  begin=$(date +%s.%N)
+  start_member "$1"
+  case $1 in
+    worker) ready_s=$(seconds_until "$begin" ready 8662) ;;
+    bare) ready_s=$(seconds_until "$begin" answers 8661) ;;
+    *) ready_s=$(seconds_until "$begin" ready 8661) ;;
+  esac
+  answer_s=$(seconds_until "$begin" answers 8661)
+}
+
+# join KIND OTHER: measures KIND joining a cluster whose OTHER member is up (a worker is up when
+# ready, a gateway without workers when it answers /healthz).
+join() {
+  local other
+  start_member "$2"
+  other=$member
+  if [[ $2 == worker ]]; then
+    seconds_until "$(date +%s.%N)" ready 8662 > /dev/null
+  else
+    seconds_until "$(date +%s.%N)" curl -sf http://127.0.0.1:8661/healthz > /dev/null
+  fi
+  measure "$1"
+  stop "$member" "$other"
 }
 
 stop() {
@@ -67,38 +100,9 @@ echo "setup,round,ready_s,answer_s" > "$csv"
 for round in $(seq 1 "$rounds"); do
   for setup in $setups; do
     case $setup in
-      serve)
-        begin=$(date +%s.%N)
-        INFERGATE_LOG_LEVEL=WARN bin/infergate serve "${model[@]}" --rest_api_port=8661 --port=0 > "$work/serve.log" 2>&1 &
-        pid=$!
-        ready_s=$(seconds_until "$begin" ready 8661)
-        answer_s=$(seconds_until "$begin" answers 8661)
-        stop "$pid" ;;
-      gateway)
-        start_member worker
-        other=$member
-        seconds_until "$(date +%s.%N)" ready 8662 > /dev/null
-        begin=$(date +%s.%N)
-        start_member gateway
-        ready_s=$(seconds_until "$begin" ready 8661)
-        answer_s=$(seconds_until "$begin" answers 8661)
-        stop "$member" "$other" ;;
-      worker)
-        start_member gateway
-        other=$member
-        seconds_until "$(date +%s.%N)" curl -sf http://127.0.0.1:8661/healthz > /dev/null
-        begin=$(date +%s.%N)
-        start_member worker
-        ready_s=$(seconds_until "$begin" ready 8662)
-        answer_s=$(seconds_until "$begin" answers 8661)
-        stop "$member" "$other" ;;
-      bare)
-        begin=$(date +%s.%N)
-        java -XX:+UseParallelGC -cp "$cp" io.infergate.loadtest.BaselineServer 8661 > "$work/bare.log" 2>&1 &
-        pid=$!
-        answer_s=$(seconds_until "$begin" answers 8661)
-        ready_s=$answer_s
-        stop "$pid" ;;
+      serve|bare) measure "$setup"; stop "$member" ;;
+      gateway) join gateway worker ;;
+      worker) join worker gateway ;;
     esac
     echo "$setup,$round,$ready_s,$answer_s" | tee -a "$csv"
   done

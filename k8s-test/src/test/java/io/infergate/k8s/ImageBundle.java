@@ -18,23 +18,25 @@ record ImageBundle(Path rootfs, String architecture, List<String> entrypoint, Li
 
   /** The image in a tarball as Jib writes it (docker-archive). */
   static ImageBundle unpack(Path imageTarball, Path dir) throws IOException, InterruptedException {
-    return unpack(dir, "docker-archive:" + imageTarball);
+    return unpack(dir, List.of(), "docker-archive:" + imageTarball);
   }
 
   /** One architecture's image of a multi-platform image in an OCI archive, as a runtime there pulls it. */
   static ImageBundle unpack(Path ociArchive, String tag, String architecture, Path dir)
       throws IOException, InterruptedException {
-    return unpack(dir, "--override-arch", architecture, "oci-archive:" + ociArchive + ":" + tag);
+    return unpack(dir, List.of("--override-arch", architecture), "oci-archive:" + ociArchive + ":" + tag);
   }
 
-  private static ImageBundle unpack(Path dir, String... source) throws IOException, InterruptedException {
+  /** @param skopeoOptions skopeo's global options, for the platform to pick from an index */
+  private static ImageBundle unpack(Path dir, List<String> skopeoOptions, String source)
+      throws IOException, InterruptedException {
     Path layout = dir.resolve("oci");
     Path bundle = dir.resolve("bundle");
     run(List.of("rm", "-rf", layout.toString(), bundle.toString()));
     Files.createDirectories(dir);
     List<String> copy = new ArrayList<>(List.of("skopeo"));
-    copy.addAll(List.of(source).subList(0, source.length - 1));
-    copy.addAll(List.of("copy", "--quiet", source[source.length - 1], "oci:" + layout + ":pod"));
+    copy.addAll(skopeoOptions);
+    copy.addAll(List.of("copy", "--quiet", source, "oci:" + layout + ":pod"));
     run(copy);
     run(List.of("umoci", "unpack", "--image", layout + ":pod", bundle.toString()));
     JsonNode image = StrictModel.MAPPER.readTree(run(List.of("skopeo", "inspect", "--config", "oci:" + layout + ":pod")));
