@@ -1,6 +1,7 @@
 package io.infergate.gateway.features;
 
 import io.lettuce.core.KeyValue;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.infergate.gateway.cache.SharedResponseStore;
 import io.lettuce.core.RedisURI;
@@ -94,16 +95,26 @@ public final class RedisFeatureStore implements FeatureStore, SharedResponseStor
     lastSuccessNanos = System.nanoTime();
   }
 
-  /** Notes how a command ended: a success, or a timeout that may mean the connection is cut off. */
+  /**
+   * Notes how a command ended: a success, a timeout that may mean the connection is cut off, or a
+   * lost connection. The last ends the cache's freshness here, before the caller hears of the
+   * failure, rather than whenever Lettuce's disconnect event arrives on its own thread: invalidations
+   * may be lost from the moment the connection is.
+   */
   private <T> CompletableFuture<T> watched(CompletableFuture<T> command) {
     return command.whenComplete((value, failure) -> {
       if (failure == null) {
         lastSuccessNanos = System.nanoTime();
-      } else if (failure instanceof RedisCommandTimeoutException
-          || failure.getCause() instanceof RedisCommandTimeoutException) {
+      } else if (isA(failure, RedisCommandTimeoutException.class)) {
         replaceIfStalled();
+      } else if (!isA(failure, RedisCommandExecutionException.class)) {
+        clearCache.run();
       }
     });
+  }
+
+  private static boolean isA(Throwable failure, Class<? extends Throwable> kind) {
+    return kind.isInstance(failure) || kind.isInstance(failure.getCause());
   }
 
   private void replaceIfStalled() {
