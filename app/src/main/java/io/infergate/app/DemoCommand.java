@@ -99,7 +99,7 @@ final class DemoCommand implements Callable<Integer> {
 
   /** Puts the demo feature set into the embedded Hazelcast map, when that is where the features live. */
   static Future<Node> loadDemoFeatures(Node node, Path dir) {
-    if (node.features() == null || !(node.features().store() instanceof HazelcastFeatureStore store)) {
+    if (node.features() == null || !(node.features().store().backing() instanceof HazelcastFeatureStore store)) {
       return Future.succeededFuture(node);
     }
     return node.vertx().executeBlocking(() -> {

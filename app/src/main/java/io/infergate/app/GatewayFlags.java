@@ -4,6 +4,7 @@ import io.infergate.common.config.ConfigException;
 import io.infergate.common.config.TextProtoFiles;
 import io.infergate.gateway.GatewayOptions;
 import io.infergate.gateway.TlsOptions;
+import io.infergate.gateway.readiness.PathWarmup;
 import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.policy.PolicyOptions;
 import io.infergate.gateway.policy.PolicyServices;
@@ -146,6 +147,16 @@ final class GatewayFlags {
       description = "Bearer token of the admin API (/admin/...); without it the admin API is off")
   String adminToken;
 
+  @Option(names = "--path_warmup_requests", defaultValue = "${env:INFERGATE_PATH_WARMUP_REQUESTS:-200}",
+      description = "Before reporting ready, send each kind of made-up request (every protocol, per model; with "
+          + "features both fetched and supplied) this many times through the process's own listeners, so the "
+          + "first real requests find the path warm; 0 = report ready without. Default: ${DEFAULT-VALUE}")
+  int pathWarmupRequests;
+
+  @Option(names = "--path_warmup_timeout_seconds", defaultValue = "${env:INFERGATE_PATH_WARMUP_TIMEOUT_SECONDS:-30}",
+      description = "The warm-up's bound: past it the process reports ready anyway. Default: ${DEFAULT-VALUE}")
+  double pathWarmupTimeoutSeconds;
+
   /** Checks the gateway's flags; throws ConfigException with a clear message. */
   GatewayOptions toOptions(String serverVersion) {
     if (port < 0 || port > 65535 || restApiPort < 0 || restApiPort > 65535) {
@@ -180,6 +191,9 @@ final class GatewayFlags {
           + "largest requests allowed (" + largestRequest + " bytes charged for --max_request_body_bytes or "
           + "--grpc_max_message_size); raise it, or lower those limits");
     }
+    if (pathWarmupRequests < 0 || pathWarmupTimeoutSeconds < 0) {
+      throw new ConfigException("--path_warmup_requests and --path_warmup_timeout_seconds cannot be negative");
+    }
     MonitoringConfig monitoring = monitoringConfigFile == null ? MonitoringConfig.getDefaultInstance()
         : TextProtoFiles.read(monitoringConfigFile, MonitoringConfig.getDefaultInstance());
     return new GatewayOptions(new GatewayOptions.Listen(restApiHost, restApiPort, grpcHost, port),
@@ -190,7 +204,8 @@ final class GatewayFlags {
         tls(),
         metricsPath(monitoring), serverVersion,
         adminToken == null || adminToken.isEmpty() ? null : adminToken, featureConfig(),
-        Math.round(shutdownDrainSeconds * 1000), policyOptions());
+        Math.round(shutdownDrainSeconds * 1000), policyOptions(),
+        new PathWarmup.Options(pathWarmupRequests, Math.round(pathWarmupTimeoutSeconds * 1000)));
   }
 
   private PolicyOptions policyOptions() {

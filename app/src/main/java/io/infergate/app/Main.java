@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "infergate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = "Reactive TensorFlow model serving, compatible with TensorFlow Serving.",
     subcommands = {ServeCommand.class, GatewayCommand.class, WorkerCommand.class, DemoCommand.class,
-        TrainDemoCommand.class, FeaturesCommand.class, CommandLine.HelpCommand.class})
+        TrainDemoCommand.class, FeaturesCommand.class, ClassArchiveRunCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec

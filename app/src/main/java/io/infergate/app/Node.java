@@ -12,6 +12,8 @@ import io.infergate.gateway.admission.Admission;
 import io.infergate.gateway.dispatch.ColdStarts;
 import io.infergate.gateway.features.FeatureEnricher;
 import io.infergate.gateway.features.FeatureStores;
+import io.infergate.gateway.readiness.PathWarmup;
+import io.infergate.gateway.readiness.Warmth;
 import com.hazelcast.core.HazelcastInstance;
 import io.infergate.worker.WorkerOptions;
 import io.infergate.worker.WorkerVerticle;
@@ -31,7 +33,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One Infergate process on a Vert.x instance, local or clustered: a worker, gateways (one
  * verticle per event loop), or both. A worker's models load before the gateways open their
- * ports, as TF Serving does.
+ * ports, as TF Serving does; the gateways then warm their request path up (see
+ * {@link PathWarmup}) and report ready once it is warm.
  */
 public final class Node {
 
@@ -48,6 +51,7 @@ public final class Node {
   private final Drain drain;
   private final long drainMillis;
   private Future<Void> closing;
+  private Future<Void> warm = Future.succeededFuture();
 
   private Node(Vertx vertx, ModelRegistry registry, PrometheusMeterRegistry prometheus, int restPort, int grpcPort,
                FeatureEnricher features, PolicyServices policy, WorkerVerticle worker, Drain drain, long drainMillis) {
@@ -77,6 +81,8 @@ public final class Node {
     AtomicReference<GatewayVerticle> first = new AtomicReference<>();
     LocalServables local = new LocalServables();
     Drain drain = new Drain();
+    PathWarmup.Options warmup = gateway == null ? PathWarmup.Options.OFF : gateway.warmup();
+    Warmth warmth = new Warmth(warmup.requests() <= 0);
     WorkerVerticle workerVerticle = worker == null ? null
         : new WorkerVerticle(worker, registry, prometheus, workerId, local);
     Future<String> workerStarted = worker == null ? Future.succeededFuture() : vertx.deployVerticle(workerVerticle);
@@ -94,7 +100,7 @@ public final class Node {
         }))
         .compose(w -> gateway == null ? Future.succeededFuture() : vertx.deployVerticle(() -> {
           GatewayVerticle verticle = new GatewayVerticle(gateway, shared.updateAndGet(existing -> existing != null
-              ? existing : new SharedServices(registry, prometheus, features.get(), local, drain,
+              ? existing : new SharedServices(registry, prometheus, features.get(), local, drain, warmth,
                   new Admission(gateway.admission(), prometheus), new ColdStarts(vertx, registry), policy.get())));
           first.compareAndSet(null, verticle);
           return verticle;
@@ -107,6 +113,8 @@ public final class Node {
           if (verticle != null) {
             LOG.info("Infergate is serving REST on port {} and gRPC on port {}", node.restPort,
                 node.grpcPort == 0 ? "(off)" : node.grpcPort);
+            node.warm = new PathWarmup(vertx, warmup, gateway, node.restPort, node.grpcPort, 2 * gatewayInstances,
+                registry, features.get(), warmth, prometheus).start();
           }
           return node;
         })
@@ -147,6 +155,11 @@ public final class Node {
   /** The gRPC port, 0 when gRPC is off. */
   public int grpcPort() {
     return grpcPort;
+  }
+
+  /** Completes once the gateways' request path is warm (at once without gateways or a warm-up). */
+  public Future<Void> warm() {
+    return warm;
   }
 
   public ModelRegistry registry() {

@@ -280,11 +280,8 @@ class FeatureStoreTest {
     return metric("infergate_features_cache_total{result=\"hit\"}");
   }
 
-  /** The value of one series in a live scrape; 0 when absent. */
   static double metric(String series) throws Exception {
-    String metrics = server.get("/monitoring/prometheus/metrics").body();
-    return metrics.lines().filter(line -> line.startsWith(series + " "))
-        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+    return server.metric(series);
   }
 
   static Process startRedis() throws Exception {

@@ -91,7 +91,8 @@ class GrpcApiTest {
     int port = TestServer.freePort();
     server = TestServer.start("--rest_api_port=0", "--port=" + port, "--model_config_file=" + config,
         "--grpc_max_message_size=65536", "--admin_token=" + ADMIN_TOKEN,
-        "--allowed_model_roots=" + TestModels.tfServing("saved_model_half_plus_two_cpu").getParent() + "," + dir);
+        "--allowed_model_roots=" + TestModels.tfServing("saved_model_half_plus_two_cpu").getParent() + "," + dir)
+        .awaitReady();
     channel = ManagedChannelBuilder.forAddress("localhost", server.server.grpcPort()).usePlaintext().build();
     prediction = PredictionServiceGrpc.newBlockingStub(channel);
     Metadata admin = new Metadata();

@@ -100,7 +100,7 @@ class HazelcastFeatureStoreTest {
   /** The way in is the admin API, with its token: the member takes no Hazelcast clients at all. */
   @Test
   void noHazelcastClientAndNoLoadWithoutTheToken() throws Exception {
-    var store = (HazelcastFeatureStore) server.server.features().store();
+    var store = (HazelcastFeatureStore) server.server.features().store().backing();
     var address = store.hazelcast().getCluster().getLocalMember().getAddress();
     assertThat(address.getHost()).as("loopback only").isEqualTo("127.0.0.1");
     ClientConfig client = new ClientConfig();
@@ -117,7 +117,7 @@ class HazelcastFeatureStoreTest {
 
   @Test
   void anInputTheRequestSuppliesIsNotFetchedSoItsIdsAreNotNeeded() throws Exception {
-    var store = (HazelcastFeatureStore) server.server.features().store();
+    var store = (HazelcastFeatureStore) server.server.features().store().backing();
     store.hazelcast().getMap(HazelcastFeatureStore.MAP).set("user:u5", new java.util.HashMap<>(
         java.util.Map.of("x", "2", "y", "3")));
     assertThat(server.post("/v1/models/fetched:predict",
@@ -130,7 +130,7 @@ class HazelcastFeatureStoreTest {
 
   @Test
   void grpcPredictTakesEntityIdsAsInputTensors() throws Exception {
-    var store = (HazelcastFeatureStore) server.server.features().store();
+    var store = (HazelcastFeatureStore) server.server.features().store().backing();
     var map = store.hazelcast().<String, Object>getMap(HazelcastFeatureStore.MAP);
     map.set("user:g1", new java.util.HashMap<>(java.util.Map.of("x", "1", "y", "1")));
     map.set("item:5", FeatureStoreTest.floats(2, 3));
@@ -154,6 +154,42 @@ class HazelcastFeatureStoreTest {
               e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
     } finally {
       channel.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNearCacheInFrontOfTheMapServesHotEntitiesAndEvictsWhatChanges() throws Exception {
+    Path cached = Files.writeString(dir.resolve("cached.config"), """
+        hazelcast { timeout_ms: 500 near_cache { max_entries: 1000 ttl_ms: 600000 tracking: true } }
+        model {
+          model: "fetched"
+          input { input: "a" key: "user:{user_id}" size: 2 hash_fields: "x" hash_fields: "y" }
+          input { input: "b" key: "item:{item_id}" size: 2 default_value: 0 default_value: 0 }
+        }""");
+    try (TestServer near = TestServer.start("--rest_api_port=0", "--port=0", "--model_config_file=" + models,
+        "--feature_config_file=" + cached, "--admin_token=" + TOKEN);
+         GatewaySink sink = new GatewaySink(URI.create("http://localhost:" + near.server.restPort()), TOKEN,
+             null, null, null)) {
+      FeatureLoader loader = new FeatureLoader(new PrintStream(new ByteArrayOutputStream(), true));
+      loader.load(sink, Files.writeString(dir.resolve("near-users.csv"), "key,x,y\nuser:u5,1,2\n"));
+      loader.load(sink, Files.writeString(dir.resolve("near-items.jsonl"), "{\"key\": \"item:5\", \"vector\": [1, 1]}\n"));
+      String request = "{\"instances\": [{\"user_id\": \"u5\", \"item_id\": 5}]}";
+      TestServer.Response first = near.post("/v1/models/fetched:predict", request);
+      assertThat(first.body()).as("status %d", first.status()).contains("[2.0,3.0]");
+      double hits = near.metric("infergate_features_cache_total{result=\"hit\"}");
+      near.post("/v1/models/fetched:predict", request);
+      assertThat(near.metric("infergate_features_cache_total{result=\"hit\"}")).as("both entities from the near cache")
+          .isEqualTo(hits + 2);
+
+      // Changed in the map: evicted from the near cache at once, although its TTL is ten minutes.
+      loader.load(sink, Files.writeString(dir.resolve("near-users-2.csv"), "key,x,y\nuser:u5,100,2\n"));
+      Traffic.awaitCondition(() -> {
+        try {
+          return near.post("/v1/models/fetched:predict", request).body().contains("[101.0,3.0]");
+        } catch (Exception e) {
+          return false;
+        }
+      }, 5_000);
     }
   }
 

@@ -63,6 +63,25 @@ final class TestServer implements AutoCloseable {
     return new Response(result.statusCode(), result.bodyAsString());
   }
 
+  /** Waits until the server reports ready: its models loaded and its request path warmed up. */
+  TestServer awaitReady() throws InterruptedException {
+    Traffic.awaitCondition(() -> {
+      try {
+        return get("/readyz").status() == 200;
+      } catch (Exception e) {
+        return false;
+      }
+    }, 60_000);
+    return this;
+  }
+
+  /** The value of one series in a live scrape; 0 when absent. */
+  double metric(String series) throws Exception {
+    String metrics = get("/monitoring/prometheus/metrics").body();
+    return metrics.lines().filter(line -> line.startsWith(series + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1))).sum();
+  }
+
   /** The HTTP client, for requests that need headers of their own. */
   WebClient client() {
     return client;

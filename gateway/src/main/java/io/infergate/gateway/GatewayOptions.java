@@ -2,6 +2,7 @@ package io.infergate.gateway;
 
 import io.infergate.gateway.policy.PolicyOptions;
 import io.infergate.gateway.admission.Admission;
+import io.infergate.gateway.readiness.PathWarmup;
 import io.infergate.proto.features.FeatureConfig;
 
 /**
@@ -13,6 +14,7 @@ import io.infergate.proto.features.FeatureConfig;
  * @param features which model inputs come from the feature store, or null for none
  * @param shutdownDrainMillis how long the gateways keep serving, reported not ready, before they close
  * @param policy where the serving policy comes from, and where shared answers go
+ * @param warmup how the request path is warmed up before the process reports ready
  */
 public record GatewayOptions(
     Listen listen,
@@ -24,7 +26,8 @@ public record GatewayOptions(
     String adminToken,
     FeatureConfig features,
     long shutdownDrainMillis,
-    PolicyOptions policy) {
+    PolicyOptions policy,
+    PathWarmup.Options warmup) {
 
   /**
    * Where the gateway listens.

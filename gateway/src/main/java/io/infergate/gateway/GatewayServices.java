@@ -10,6 +10,7 @@ import io.infergate.gateway.policy.ServingPolicies;
 import io.infergate.gateway.dispatch.WorkerClient;
 import io.infergate.gateway.metrics.RequestMetrics;
 import io.infergate.gateway.pipeline.InferencePipeline;
+import io.infergate.gateway.readiness.Warmth;
 import io.infergate.gateway.routing.SnapshotRouter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -20,7 +21,7 @@ import io.vertx.core.Vertx;
  */
 public record GatewayServices(ModelRegistry registry, SnapshotRouter router, InferencePipeline pipeline,
                               RequestMetrics metrics, PrometheusMeterRegistry prometheus,
-                              FeatureEnricher features, Drain drain, ExpiryWatch expiry, Admission admission,
+                              FeatureEnricher features, Drain drain, Warmth warmth, ExpiryWatch expiry, Admission admission,
                               ServingPolicies policies) {
 
   public static GatewayServices create(Vertx vertx, GatewayOptions options, SharedServices shared) {
@@ -35,14 +36,14 @@ public record GatewayServices(ModelRegistry registry, SnapshotRouter router, Inf
         new Shadowing(router, workers, shared.prometheus()), workers, shared.coldStarts(), shared.policy());
     return new GatewayServices(shared.registry(), router, pipeline,
         new RequestMetrics(shared.prometheus(), shared.registry()), shared.prometheus(), shared.features(),
-        shared.drain(), expiry, shared.admission(), shared.policy().policies());
+        shared.drain(), shared.warmth(), expiry, shared.admission(), shared.policy().policies());
   }
 
   /**
-   * Ready while this gateway sees the cluster, every known model has an available version, and
-   * the process is not shutting down.
+   * Ready while this gateway sees the cluster, every known model has an available version, the
+   * request path has been warmed up, and the process is not shutting down.
    */
   public boolean ready() {
-    return !drain.isDraining() && registry.isConnected() && registry.snapshot().allModelsReady();
+    return !drain.isDraining() && warmth.isWarm() && registry.isConnected() && registry.snapshot().allModelsReady();
   }
 }

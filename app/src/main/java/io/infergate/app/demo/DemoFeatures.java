@@ -70,7 +70,8 @@ public final class DemoFeatures {
     Files.writeString(outDir.resolve(HAZELCAST_CONFIG), """
         # Online features of the demo CTR model from the cluster's Hazelcast map (an embedded member
         # in a single-process server): see the README's "Online features".
-        hazelcast { timeout_ms: 50 }
+        hazelcast { timeout_ms: 50
+                    near_cache { max_entries: 100000 ttl_ms: 10000 tracking: true } }
         """ + models);
     Path config = outDir.resolve(REDIS_CONFIG);
     Files.writeString(config, """

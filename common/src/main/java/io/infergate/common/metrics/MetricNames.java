@@ -46,6 +46,8 @@ public final class MetricNames {
   public static final String RESPONSE_CACHE_MISSES = "infergate.response.cache.misses";
   public static final String SHADOW_LATENCY = "infergate.shadow.latency";
   public static final String VARIANT_REQUESTS = "infergate.variant.requests";
+  public static final String WARMUP_PROGRESS = "infergate.warmup.progress";
+  public static final String WARMUP_REQUESTS = "infergate.warmup.requests";
   public static final String WORKER_MEMORY_BUDGET = "infergate.worker.memory.budget";
   public static final String WORKER_MEMORY_USED = "infergate.worker.memory.used";
   public static final String WORKER_REQUESTS_IN_FLIGHT = "infergate.worker.requests.in_flight";

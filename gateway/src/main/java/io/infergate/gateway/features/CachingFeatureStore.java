@@ -54,6 +54,11 @@ final class CachingFeatureStore implements FeatureStore {
   }
 
   @Override
+  public FeatureStore backing() {
+    return store.backing();
+  }
+
+  @Override
   public boolean keepsLastValues() {
     return true;
   }

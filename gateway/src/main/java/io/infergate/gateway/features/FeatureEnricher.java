@@ -64,6 +64,13 @@ public final class FeatureEnricher {
       this.entityFields = entityFields;
     }
 
+    /** The inputs fetched. */
+    public Set<String> inputs() {
+      Set<String> names = new LinkedHashSet<>();
+      inputs.forEach(input -> names.add(input.spec().getInput()));
+      return names;
+    }
+
     /** The request fields (entity ids) the keys are built from; the request must carry them. */
     public Set<String> entityFields() {
       return entityFields;
@@ -97,7 +104,7 @@ public final class FeatureEnricher {
       }
       if (model.getOnFailure() == FailurePolicy.STALE && !store.keepsLastValues()) {
         throw new ConfigException("Model " + model.getModel() + " has on_failure: STALE, which serves the near "
-            + "cache's last values: give the redis block a near_cache");
+            + "cache's last values: give the store (its redis or hazelcast block) a near_cache");
       }
       models.put(model.getModel(), new Model(model.getModel(), inputs, model.getOnFailure()));
     }

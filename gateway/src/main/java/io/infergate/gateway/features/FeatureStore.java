@@ -23,6 +23,11 @@ public interface FeatureStore extends AutoCloseable {
     return Arrays.asList(new List[keys.size()]);
   }
 
+  /** The store itself, behind whatever cache is in front of it. */
+  default FeatureStore backing() {
+    return this;
+  }
+
   /** Whether this store keeps last values at all (the STALE policy needs it). */
   default boolean keepsLastValues() {
     return false;

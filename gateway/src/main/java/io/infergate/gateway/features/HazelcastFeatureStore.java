@@ -1,6 +1,16 @@
 package io.infergate.gateway.features;
 
+import com.hazelcast.core.EntryEvent;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent;
+import com.hazelcast.map.MapEvent;
+import com.hazelcast.map.listener.EntryAddedListener;
+import com.hazelcast.map.listener.EntryEvictedListener;
+import com.hazelcast.map.listener.EntryExpiredListener;
+import com.hazelcast.map.listener.EntryRemovedListener;
+import com.hazelcast.map.listener.EntryUpdatedListener;
+import com.hazelcast.map.listener.MapClearedListener;
+import com.hazelcast.map.listener.MapEvictedListener;
 import com.hazelcast.map.IMap;
 import io.infergate.common.status.ServingException;
 import io.vertx.core.Future;
@@ -9,7 +19,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * Features in a Hazelcast map of the cluster, for setups without Redis: a packed float32 vector
@@ -26,6 +38,8 @@ public final class HazelcastFeatureStore implements FeatureStore {
   private final HazelcastInstance hazelcast;
   private final IMap<String, Object> map;
   private final Runnable onClose;
+  private volatile UUID changes;
+  private volatile UUID lifecycle;
 
   /** @param onClose what closing the store also closes (an embedded member it owns), or nothing */
   public HazelcastFeatureStore(Vertx vertx, HazelcastInstance hazelcast, Runnable onClose) {
@@ -74,6 +88,61 @@ public final class HazelcastFeatureStore implements FeatureStore {
     });
   }
 
+  /**
+   * Evicts from a near cache what changes in the map, whichever member changed it (an entry
+   * listener), and everything after this member merged back from a split cluster, when changes
+   * may have been missed.
+   */
+  void track(Consumer<String> invalidate, Runnable clear) {
+    changes = map.addEntryListener(new Changes(invalidate, clear), false);
+    lifecycle = hazelcast.getLifecycleService().addLifecycleListener(event -> {
+      if (event.getState() == LifecycleEvent.LifecycleState.MERGED) {
+        clear.run();
+      }
+    });
+  }
+
+  /** Every kind of change to an entry, and the map cleared or evicted as a whole. */
+  private record Changes(Consumer<String> invalidate, Runnable clear) implements EntryAddedListener<String, Object>,
+      EntryUpdatedListener<String, Object>, EntryRemovedListener<String, Object>, EntryEvictedListener<String, Object>,
+      EntryExpiredListener<String, Object>, MapClearedListener, MapEvictedListener {
+
+    @Override
+    public void entryAdded(EntryEvent<String, Object> event) {
+      invalidate.accept(event.getKey());
+    }
+
+    @Override
+    public void entryUpdated(EntryEvent<String, Object> event) {
+      invalidate.accept(event.getKey());
+    }
+
+    @Override
+    public void entryRemoved(EntryEvent<String, Object> event) {
+      invalidate.accept(event.getKey());
+    }
+
+    @Override
+    public void entryEvicted(EntryEvent<String, Object> event) {
+      invalidate.accept(event.getKey());
+    }
+
+    @Override
+    public void entryExpired(EntryEvent<String, Object> event) {
+      invalidate.accept(event.getKey());
+    }
+
+    @Override
+    public void mapCleared(MapEvent event) {
+      clear.run();
+    }
+
+    @Override
+    public void mapEvicted(MapEvent event) {
+      clear.run();
+    }
+  }
+
   /** Writes one entity's features (the admin API's load). */
   public Future<Void> put(FeatureRecord record) {
     Object value = record.vector() != null ? record.vector() : new HashMap<>(record.hash());
@@ -92,6 +161,10 @@ public final class HazelcastFeatureStore implements FeatureStore {
 
   @Override
   public void close() {
+    if (changes != null && hazelcast.getLifecycleService().isRunning()) {
+      map.removeEntryListener(changes);
+      hazelcast.getLifecycleService().removeLifecycleListener(lifecycle);
+    }
     onClose.run();
   }
 }

@@ -6,7 +6,14 @@ import io.infergate.gateway.auth.AdminToken;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.grpc.common.GrpcMessageDecoder;
+import io.vertx.grpc.common.GrpcMessageEncoder;
+import io.vertx.grpc.common.GrpcStatus;
+import io.vertx.grpc.common.ServiceMethod;
+import io.vertx.grpc.common.ServiceName;
 import io.vertx.grpc.health.HealthService;
+import io.vertx.grpc.health.v1.HealthCheckRequest;
+import io.vertx.grpc.health.v1.HealthCheckResponse;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
@@ -40,6 +47,19 @@ public final class GrpcApi {
         .register(TfServingGrpc.PREDICTION, ready)
         .register(TfServingGrpc.MODEL, () -> Future.succeededFuture(true))
         .register(OpenInferenceGrpc.SERVICE, ready);
+    // Registered before Vert.x's Health service, so that this Check is the one that answers.
+    server.callHandler(HEALTH_CHECK, call -> call.handler(check -> {
+      String service = check.getService();
+      Future<Boolean> serving = service.isBlank() ? ready.get() : health.checkStatus(service);
+      serving.onComplete(status -> {
+        if (status.failed()) {
+          call.response().status(GrpcStatus.NOT_FOUND).end();
+        } else {
+          call.response().end(HealthCheckResponse.newBuilder().setStatus(status.result()
+              ? HealthCheckResponse.ServingStatus.SERVING : HealthCheckResponse.ServingStatus.NOT_SERVING).build());
+        }
+      });
+    }));
     return server
         .addService(tfServing.predictionService())
         .addService(tfServing.modelService())
@@ -47,4 +67,12 @@ public final class GrpcApi {
         .addService(health)
         .addService(ReflectionService.v1());
   }
+
+  /**
+   * Health's Check, which answers for the whole server (an empty service name, what Kubernetes'
+   * gRPC probes ask) from readiness: Vert.x's own answers SERVING to that whatever is registered.
+   */
+  private static final ServiceMethod<HealthCheckRequest, HealthCheckResponse> HEALTH_CHECK = ServiceMethod.server(
+      ServiceName.create("grpc.health.v1.Health"), "Check", GrpcMessageEncoder.encoder(),
+      GrpcMessageDecoder.decoder(HealthCheckRequest.newBuilder()));
 }

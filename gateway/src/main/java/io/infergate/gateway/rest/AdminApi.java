@@ -211,7 +211,7 @@ public final class AdminApi {
    * gateways read: the one way in, since the cluster's members take no Hazelcast clients.
    */
   private Future<Reply> loadFeatures(RoutingContext ctx) {
-    if (features == null || !(features.store() instanceof HazelcastFeatureStore store)) {
+    if (features == null || !(features.store().backing() instanceof HazelcastFeatureStore store)) {
       throw new ServingException(StatusCode.FAILED_PRECONDITION, "This gateway keeps no features in Hazelcast; "
           + "load Redis directly ('infergate features load --redis ...')");
     }

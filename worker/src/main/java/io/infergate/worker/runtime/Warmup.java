@@ -1,6 +1,7 @@
 package io.infergate.worker.runtime;
 
 import io.infergate.common.Signatures;
+import io.infergate.common.SyntheticInputs;
 import io.infergate.proto.serving.PredictRequest;
 import io.infergate.proto.serving.PredictionLog;
 import java.io.IOException;
@@ -12,11 +13,7 @@ import java.util.List;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tensorflow.proto.DataType;
 import org.tensorflow.proto.SignatureDef;
-import org.tensorflow.proto.TensorInfo;
-import org.tensorflow.proto.TensorProto;
-import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Runs requests through a freshly loaded servable before it takes traffic, so the first real
@@ -81,38 +78,13 @@ public final class Warmup {
   /** One row of zeros (or empty strings) per input of serving_default; null when it has none. */
   static PredictRequest syntheticRequest(SavedModelServable servable) {
     SignatureDef signature = servable.signatures().getSignatureDefMap().get(Signatures.DEFAULT_KEY);
-    if (signature == null || signature.getInputsCount() == 0) {
+    if (signature == null) {
       return null;
     }
-    PredictRequest.Builder request = PredictRequest.newBuilder();
-    for (var input : signature.getInputsMap().entrySet()) {
-      TensorProto tensor = zeros(input.getValue());
-      if (tensor == null) {
-        return null;
-      }
-      request.putInputs(input.getKey(), tensor);
-    }
-    return request.build();
-  }
-
-  private static TensorProto zeros(TensorInfo info) {
-    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
-    if (!info.getTensorShape().getUnknownRank()) {
-      info.getTensorShape().getDimList().forEach(d -> shape.addDimBuilder().setSize(d.getSize() < 0 ? 1 : d.getSize()));
-    }
-    TensorProto.Builder tensor = TensorProto.newBuilder().setDtype(info.getDtype()).setTensorShape(shape);
-    DataType dtype = info.getDtype();
-    switch (dtype) {
-      case DT_FLOAT -> tensor.addFloatVal(0);
-      case DT_DOUBLE -> tensor.addDoubleVal(0);
-      case DT_INT32 -> tensor.addIntVal(0);
-      case DT_INT64 -> tensor.addInt64Val(0);
-      case DT_BOOL -> tensor.addBoolVal(false);
-      case DT_STRING -> tensor.addStringVal(com.google.protobuf.ByteString.EMPTY);
-      default -> {
-        return null;
-      }
-    }
-    return tensor.build();
+    return SyntheticInputs.of(signature, Set.of()).map(inputs -> {
+      PredictRequest.Builder request = PredictRequest.newBuilder();
+      inputs.forEach(input -> request.putInputs(input.name(), input.zeros()));
+      return request.build();
+    }).orElse(null);
   }
 }
