@@ -18,13 +18,14 @@ start_infergate() {
   wait_ready "$rest_port"
 }
 
-# wait_ready REST_PORT: until the gateway there reports ready (30 s at most).
+# wait_ready PORT: until the gateway (REST port) or worker (monitoring port) there reports ready
+# (60 s at most).
 wait_ready() {
-  for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$1/v2/health/ready" > /dev/null && return 0
+  for _ in $(seq 1 300); do
+    curl -sf "http://127.0.0.1:$1/readyz" > /dev/null && return 0
     sleep 0.2
   done
-  echo "Infergate on port $1 did not become ready; see /tmp/infergate-bench-*.log" >&2
+  echo "Infergate on port $1 did not become ready; see its log" >&2
   return 1
 }
 

@@ -41,7 +41,12 @@ final class ClassArchiveRunCommand implements Callable<Integer> {
       ServeFlags serve = parse(new ServeFlags(), model, "--rest_api_port=0", "--port=" + freePort(),
           "--feature_config_file=" + dir.resolve(DemoFeatures.HAZELCAST_CONFIG));
       Node server = await(InfergateServer.start(serve.toOptions()));
-      await(DemoCommand.loadDemoFeatures(server, dir).compose(Node::warm).eventually(server::close));
+      try {
+        await(DemoCommand.loadDemoFeatures(server, dir).compose(Node::warm));
+      } finally {
+        // From this thread: Vert.x does not close from one of its own event loops.
+        await(server.close());
+      }
 
       String[] cluster = {"--cluster_members=127.0.0.1", "--cluster_name=class-archive-" + UUID.randomUUID()};
       WorkerCommand worker = parse(new WorkerCommand(), model, cluster);
@@ -49,7 +54,12 @@ final class ClassArchiveRunCommand implements Callable<Integer> {
       GatewayCommand gateway = parse(new GatewayCommand(), cluster, "--rest_api_port=0", "--port=" + freePort());
       Node gatewayNode = await(ClusterNodes.start(gateway.cluster.toOptions(), null, gateway.gateway.toOptions("dev"),
           2)).node();
-      await(gatewayNode.warm().eventually(gatewayNode::close).eventually(workerNode::close));
+      try {
+        await(gatewayNode.warm());
+      } finally {
+        await(gatewayNode.close());
+        await(workerNode.close());
+      }
       return 0;
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {

@@ -174,16 +174,7 @@ public final class OpenLoopLoad {
     long total = (long) rate * seconds;
     CountDownLatch done = new CountDownLatch(Math.toIntExact(total));
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-    double intervalNanos = 1e9 / rate;
-    long[] sent = {0};
-    long timer = vertx.setPeriodic(1, id -> {
-      long now = System.nanoTime();
-      while (sent[0] < total) {
-        long due = start + (long) (sent[0] * intervalNanos);
-        if (due > now) {
-          break;
-        }
-        sent[0]++;
+    long timer = OpenLoopSchedule.start(vertx, rate, total, start, (n, due) ->
         client.request(call.options())
             .compose(req -> req.send(body))
             .compose(call::answer)
@@ -205,9 +196,7 @@ public final class OpenLoopLoad {
                 errors.incrementAndGet();
               }
               done.countDown();
-            });
-      }
-    });
+            }));
     boolean finished = done.await(seconds + 60L, TimeUnit.SECONDS);
     vertx.cancelTimer(timer);
     double elapsed = (System.nanoTime() - start) / 1e9;

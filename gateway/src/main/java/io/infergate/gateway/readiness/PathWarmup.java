@@ -141,7 +141,9 @@ public final class PathWarmup {
     AtomicInteger next = new AtomicInteger();
     List<Future<Void>> lanes = new ArrayList<>();
     for (int i = 0; i < connections; i++) {
-      lanes.add(lane(calls, next, deadline, rest, grpc));
+      Promise<Void> lane = Promise.promise();
+      lanes.add(lane.future());
+      lane(calls, next, deadline, rest, grpc, lane);
     }
     Promise<Void> finished = Promise.promise();
     Future.join(lanes).onComplete(all -> finished.tryComplete());
@@ -161,19 +163,22 @@ public final class PathWarmup {
     });
   }
 
-  /** Sends the next request in turn, then the one after, until all are sent or the bound has passed. */
-  private Future<Void> lane(List<WarmupCall> calls, AtomicInteger next, long deadline, HttpClient rest,
-                            HttpClient grpc) {
+  /**
+   * Sends the next request in turn, and the next once it is answered, until all are sent or the
+   * bound has passed; then completes {@code done}. One request at a time per lane.
+   */
+  private void lane(List<WarmupCall> calls, AtomicInteger next, long deadline, HttpClient rest, HttpClient grpc,
+                    Promise<Void> done) {
     int n = next.getAndIncrement();
     if (n >= total || System.nanoTime() > deadline) {
-      return Future.succeededFuture();
+      done.tryComplete();
+      return;
     }
     WarmupCall call = calls.get(n % calls.size());
-    return send(call, call.grpc() ? grpc : rest, n)
-        .transform(outcome -> {
-          record(call, outcome.succeeded() ? outcome.result() : "failed");
-          return lane(calls, next, deadline, rest, grpc);
-        });
+    send(call, call.grpc() ? grpc : rest, n).onComplete(outcome -> {
+      record(call, outcome.succeeded() ? outcome.result() : "failed");
+      lane(calls, next, deadline, rest, grpc, done);
+    });
   }
 
   /** The answer's status: the HTTP status, or for gRPC its grpc-status. */
