@@ -26,8 +26,9 @@ final class ClusterNodes {
                 ClusterOptions cluster) {
 
     Future<Member> startNode(WorkerOptions worker, GatewayOptions gateway, int eventLoops) {
-      return Node.start(vertx, prometheus, new HazelcastModelRegistry(hazelcast, nodeId, cluster.secret()), nodeId,
-              worker, gateway, eventLoops, hazelcast)
+      // Off the event loop: the registry's replicated maps and listeners are set up across the cluster.
+      return vertx.executeBlocking(() -> new HazelcastModelRegistry(hazelcast, nodeId, cluster.secret()))
+          .compose(registry -> Node.start(vertx, prometheus, registry, nodeId, worker, gateway, eventLoops, hazelcast))
           .map(node -> new Member(node, hazelcast));
     }
   }
