@@ -86,9 +86,10 @@ public final class Clustering {
 
   static Config hazelcastConfig(ClusterOptions options) {
     Config config = baseConfig(options.secret() == null ? options.name() : options.secret().clusterName(options.name()));
-    // The master admits a joining member at once rather than waiting for others to join with it
-    // (Hazelcast waits 5 s; 1 s cost every gateway and worker half a second of its start).
-    config.setProperty("hazelcast.wait.seconds.before.join", "0");
+    // Hazelcast waits 5 s for members starting together to find each other. 0 would save half a
+    // second of every start, but members started at once (a new deployment) then formed clusters
+    // of their own until they merged: 1 s keeps them together.
+    config.setProperty("hazelcast.wait.seconds.before.join", "1");
     // A member that stops answering (killed, hung, cut off) leaves the cluster after 5 s of silence.
     config.setProperty("hazelcast.max.no.heartbeat.seconds", "5");
     config.setProperty("hazelcast.heartbeat.interval.seconds", "1");
