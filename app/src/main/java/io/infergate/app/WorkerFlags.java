@@ -133,6 +133,13 @@ final class WorkerFlags {
           + "Default: ${DEFAULT-VALUE}")
   long memoryBudgetBytes;
 
+  @Option(names = "--run_memory_limit_bytes", defaultValue = "${env:INFERGATE_RUN_MEMORY_LIMIT_BYTES:-0}",
+      description = "Estimated peak memory one TensorFlow run (a request, or a batch) may take; a request past it "
+          + "is refused with INVALID_ARGUMENT before it runs, and batches hold no more rows than fit. Each "
+          + "signature's memory per input element is measured at load with traced runs of 1 and 4 rows. 0 = "
+          + "--memory_budget_bytes divided by the runs at once; -1 = no limit. Default: ${DEFAULT-VALUE}")
+  long runMemoryLimitBytes;
+
   @Option(names = "--default_model_paging", defaultValue = "${env:INFERGATE_DEFAULT_MODEL_PAGING:-pinned}",
       description = "How a model whose config sets no paging is kept: pinned (always loaded) or pageable (loaded "
           + "on its first request, evicted least recently used when a load needs room under --memory_budget_bytes). "
@@ -159,6 +166,9 @@ final class WorkerFlags {
     }
     if (memoryBudgetBytes < 0) {
       throw new ConfigException("--memory_budget_bytes cannot be negative");
+    }
+    if (runMemoryLimitBytes < -1) {
+      throw new ConfigException("--run_memory_limit_bytes is a number of bytes, 0 (the default) or -1 (no limit)");
     }
     if (maxLoadRetries < 0 || loadRetryIntervalMicros < 0 || warmupIterations < 0) {
       throw new ConfigException("--max_num_load_retries, --load_retry_interval_micros and "
@@ -190,11 +200,14 @@ final class WorkerFlags {
             .setAllowGrowth(gpuAllowGrowth)
             .setVisibleDeviceList(gpuVisibleDevices.trim()))
         .build();
+    long budget = memoryBudgetBytes != 0 ? memoryBudgetBytes : defaultMemoryBudget();
     ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
-        allowLabelsForUnavailableModels, memoryBudgetBytes != 0 ? memoryBudgetBytes : defaultMemoryBudget(),
-        paging(defaultModelPaging));
+        allowLabelsForUnavailableModels, budget, paging(defaultModelPaging));
+    // Runs at once each within their share of the budget cannot together ask for more than it.
+    long runMemoryLimit = runMemoryLimitBytes == -1 ? 0
+        : runMemoryLimitBytes == 0 ? Math.max(1, budget / concurrentRuns) : runMemoryLimitBytes;
     SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
-        Math.max(1, warmupIterations), perModelBatching);
+        Math.max(1, warmupIterations), perModelBatching, runMemoryLimit);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());
     return new WorkerOptions(config, modelConfigFile, configPollSeconds, fileSystemPollSeconds, lifecycle, loader, batching,
         inferenceThreads, Math.max(1, numLoadThreads), allowedRoots(config));

@@ -172,6 +172,22 @@ class ServeCommandTest {
   }
 
   @Test
+  void oneRunMayTakeTheBudgetsShareOfEachRunAtOnceUnlessAFlagSaysOtherwise() {
+    String model = "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu");
+    assertThat(TestServer.options(model, "--memory_budget_bytes=1200", "--num_inference_threads=3")
+        .worker().loader().runMemoryLimitBytes()).isEqualTo(400);
+    assertThat(TestServer.options(model, "--memory_budget_bytes=1200", "--enable_batching")
+        .worker().loader().runMemoryLimitBytes()).as("batching runs num_batch_threads at once: one per core")
+        .isEqualTo(1200 / Runtime.getRuntime().availableProcessors());
+    assertThat(TestServer.options(model, "--run_memory_limit_bytes=5000").worker().loader().runMemoryLimitBytes())
+        .isEqualTo(5000);
+    assertThat(TestServer.options(model, "--run_memory_limit_bytes=-1").worker().loader().runMemoryLimitBytes())
+        .as("no limit").isZero();
+    assertThatThrownBy(() -> TestServer.options(model, "--run_memory_limit_bytes=-2"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("--run_memory_limit_bytes is a number of bytes");
+  }
+
+  @Test
   void servesOnlyTheVersionsTheVersionPolicyNames() throws Exception {
     Path config = Files.writeString(dir.resolve("specific.config"), """
         model_config_list { config { name: "hp" base_path: "%s"

@@ -2,7 +2,9 @@ package io.infergate.common;
 
 import com.google.protobuf.ByteString;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.tensorflow.proto.DataType;
@@ -13,7 +15,8 @@ import org.tensorflow.proto.TensorShapeProto;
 
 /**
  * Inputs made up from a signature, for warm-ups: each input's shape with its unknown dimensions
- * as 1 (an unknown rank as a scalar), all zeros, false or empty strings.
+ * as 1 (an unknown 0-th, batch, dimension as the rows asked for; an unknown rank as a scalar),
+ * all zeros, false or empty strings.
  */
 public final class SyntheticInputs {
 
@@ -58,6 +61,20 @@ public final class SyntheticInputs {
    * zero is made up for, or when it has none.
    */
   public static Optional<List<Input>> of(SignatureDef signature, Set<String> skipped) {
+    return of(signature, skipped, 1);
+  }
+
+  /** Every input of the signature as a tensor by name, {@code rows} rows where the batch dimension is unknown. */
+  public static Optional<Map<String, TensorProto>> tensors(SignatureDef signature, long rows) {
+    return of(signature, Set.of(), rows).map(inputs -> {
+      Map<String, TensorProto> tensors = new LinkedHashMap<>();
+      inputs.forEach(input -> tensors.put(input.name(), input.zeros()));
+      return tensors;
+    });
+  }
+
+  /** As {@link #of(SignatureDef, Set)}, with {@code rows} rows where the batch dimension is unknown. */
+  public static Optional<List<Input>> of(SignatureDef signature, Set<String> skipped, long rows) {
     List<Input> inputs = new ArrayList<>();
     for (var entry : signature.getInputsMap().entrySet()) {
       TensorInfo info = entry.getValue();
@@ -69,6 +86,9 @@ public final class SyntheticInputs {
       }
       long[] shape = info.getTensorShape().getUnknownRank() ? new long[0]
           : info.getTensorShape().getDimList().stream().mapToLong(d -> d.getSize() < 0 ? 1 : d.getSize()).toArray();
+      if (shape.length > 0 && info.getTensorShape().getDim(0).getSize() < 0) {
+        shape[0] = rows;
+      }
       inputs.add(new Input(entry.getKey(), info.getDtype(), shape));
     }
     return inputs.isEmpty() ? Optional.empty() : Optional.of(inputs);

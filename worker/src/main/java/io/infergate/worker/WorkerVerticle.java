@@ -24,6 +24,7 @@ import io.infergate.common.config.ConfigException;
 import org.tensorflow.proto.error.Code;
 import io.infergate.worker.batching.BatchConfig;
 import io.infergate.worker.batching.BatchQueue;
+import io.infergate.worker.batching.BatchRunner;
 import io.infergate.worker.batching.BatchScheduler;
 import io.infergate.worker.lifecycle.ModelManager;
 import io.infergate.worker.lifecycle.ModelServerConfigs;
@@ -218,7 +219,7 @@ public final class WorkerVerticle extends VerticleBase implements ServableHost<L
     if (scheduler != null) {
       BatchConfig config = batchConfig(perModelBatching != null ? perModelBatching : options.batching())
           .withLatencyTarget(target);
-      queue = scheduler.addQueue(servable.id(), config, servable::run);
+      queue = scheduler.addQueue(servable.id(), config, BatchRunner.of(servable));
     } else if (target > 0) {
       LOG.warn("Model {} declares a latency target, which only batching can hold: start the worker with "
           + "--enable_batching", servable.id().name());

@@ -75,6 +75,19 @@ public final class TestModels {
   }
 
   /**
+   * Exports "wide" as version 1: x (float [-1,2]) through a hidden layer of {@code width} units,
+   * y = sum(relu(x W), axis 1) ([-1]), so each row of two floats makes {@code width} floats of
+   * activations. W is made by the graph (0.5 everywhere), not stored.
+   */
+  public static Path exportWide(Path basePath, int width) {
+    return export(basePath.resolve("1"), (tf, sig) -> {
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      var weights = tf.fill(tf.constant(new int[] {2, width}), tf.constant(0.5f));
+      sig.input("x", x).output("y", tf.reduceSum(tf.nn.relu(tf.linalg.matMul(x, weights)), tf.constant(1)));
+    });
+  }
+
+  /**
    * Exports multi_io (as {@link #exportMultiIo}) with two more signatures that TF Serving loads
    * but cannot run: "missing_tensor" names a tensor the graph lacks, and "wrong_dtype" declares
    * its input int32 where the graph has float.

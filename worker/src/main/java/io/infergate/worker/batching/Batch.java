@@ -10,13 +10,16 @@ final class Batch {
   final String key;
   final Priority priority;
   final long openedNanos;
+  /** Rows of this batch's shape that fit in one run of the servable. */
+  final long rowsPerRun;
   final List<BatchTask> tasks = new ArrayList<>();
   long rows;
 
-  Batch(String key, Priority priority, long openedNanos) {
+  Batch(String key, Priority priority, long openedNanos, long rowsPerRun) {
     this.key = key;
     this.priority = priority;
     this.openedNanos = openedNanos;
+    this.rowsPerRun = rowsPerRun;
   }
 
   void add(BatchTask task) {

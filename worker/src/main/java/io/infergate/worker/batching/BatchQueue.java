@@ -10,7 +10,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Function;
 import org.tensorflow.proto.TensorProto;
 
 /**
@@ -28,7 +27,7 @@ public final class BatchQueue {
 
   final ServableId servable;
   final BatchConfig config;
-  final Function<SignatureRun, Map<String, TensorProto>> runner;
+  final BatchRunner runner;
   final BatchMetrics metrics;
   /** Null with fixed parameters. */
   final LatencyTargetTuner tuner;
@@ -39,7 +38,7 @@ public final class BatchQueue {
   int running;
   private boolean closed;
 
-  BatchQueue(ServableId servable, BatchConfig config, Function<SignatureRun, Map<String, TensorProto>> runner,
+  BatchQueue(ServableId servable, BatchConfig config, BatchRunner runner,
              BatchScheduler scheduler, BatchMetrics metrics) {
     this.servable = servable;
     this.config = config;
@@ -67,7 +66,8 @@ public final class BatchQueue {
       return CompletableFuture.failedFuture(ServingException.invalidArgument("Task size " + rows
           + " is larger than maximum batch size " + config.maxBatchSize()));
     }
-    return scheduler.submit(this, new BatchTask(run, rows, deadlineNanos, System.nanoTime(), priority), key(run));
+    return scheduler.submit(this, new BatchTask(run, rows, runner.rowsPerRun(run), deadlineNanos, System.nanoTime(),
+        priority), key(run));
   }
 
   /** Stops taking requests; completes once those already queued or running have finished. */
@@ -97,12 +97,12 @@ public final class BatchQueue {
         metrics.rejected.increment();
         throw ServingException.unavailable("The batch scheduling queue to which this task was submitted is full");
       }
-      open = new Batch(key, task.priority, task.enqueuedNanos);
+      open = new Batch(key, task.priority, task.enqueuedNanos, task.rowsPerRun);
       batches.addLast(open);
     }
     open.add(task);
     queuedTasks++;
-    return opened || open.rows >= batchSize() || timeoutNanos() == 0;
+    return opened || isFull(open) || timeoutNanos() == 0;
   }
 
   void markClosed() {
@@ -113,9 +113,17 @@ public final class BatchQueue {
     return queuedTasks;
   }
 
-  /** Rows a batch may hold now: max_batch_size, or less while a tuner holds a latency target. */
-  private int batchSize() {
-    return tuner == null ? config.maxBatchSize() : Math.min(config.maxBatchSize(), tuner.batchSize());
+  /**
+   * Rows a batch may hold now: max_batch_size, or less while a tuner holds a latency target, or
+   * less when the servable's memory takes fewer rows of the batch's shape in one run.
+   */
+  private long batchSize(Batch batch) {
+    long size = tuner == null ? config.maxBatchSize() : Math.min(config.maxBatchSize(), tuner.batchSize());
+    return Math.min(size, batch.rowsPerRun);
+  }
+
+  private boolean isFull(Batch batch) {
+    return batch.rows >= batchSize(batch);
   }
 
   private long timeoutNanos() {
@@ -128,7 +136,7 @@ public final class BatchQueue {
     while (newestFirst.hasNext()) {
       Batch batch = newestFirst.next();
       if (batch.priority == priority && batch.key.equals(key)) {
-        return batch.rows + rows <= batchSize() ? batch : null;
+        return batch.rows + rows <= batchSize(batch) ? batch : null;
       }
     }
     return null;
@@ -193,7 +201,7 @@ public final class BatchQueue {
   }
 
   private boolean isRunnable(Batch batch, long now) {
-    return batch.rows >= batchSize() || closed || now - batch.openedNanos >= timeoutNanos();
+    return isFull(batch) || closed || now - batch.openedNanos >= timeoutNanos();
   }
 
   /** Inputs are listed in the signature's order, which every call of one servable shares. */

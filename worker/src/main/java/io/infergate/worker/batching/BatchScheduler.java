@@ -14,7 +14,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
 import org.tensorflow.proto.TensorProto;
 
 /**
@@ -50,8 +49,7 @@ public final class BatchScheduler {
   }
 
   /** A new queue for one servable; its batches run {@code runner} on a scheduler thread. */
-  public BatchQueue addQueue(ServableId servable, BatchConfig config,
-                             Function<SignatureRun, Map<String, TensorProto>> runner) {
+  public BatchQueue addQueue(ServableId servable, BatchConfig config, BatchRunner runner) {
     lock.lock();
     try {
       BatchQueue queue = new BatchQueue(servable, config, runner, this, BatchMetrics.of(meters, servable));
@@ -223,7 +221,7 @@ public final class BatchScheduler {
       SignatureRun merged = alone ? runs.get(0)
           : TensorBatcher.merge(runs, padded, queue.config.padVariableLengthInputs());
       long started = System.nanoTime();
-      Map<String, TensorProto> outputs = queue.runner.apply(merged);
+      Map<String, TensorProto> outputs = queue.runner.run(merged);
       long ended = System.nanoTime();
       metrics.runTime.record(ended - started, TimeUnit.NANOSECONDS);
       if (tuner != null) {

@@ -34,7 +34,8 @@ public record LoadedModel(SavedModelServable servable, BatchingParameters batchi
   @Override
   public String describe() {
     return "warmed up with " + warmup.requests() + " requests; runs on "
-        + (warmup.devices().isEmpty() ? "(unknown: no warmup request ran)" : warmup.devices());
+        + (warmup.devices().isEmpty() ? "(unknown: no warmup request ran)" : warmup.devices())
+        + "; " + servable.memoryGuard().describe();
   }
 
   @Override

@@ -13,8 +13,9 @@ import java.util.Set;
 
 /**
  * Loads a TensorFlow SavedModel version: the bundle with the session options, its own batching
- * parameters when per-model batching is on, and a warmup (its recorded requests, or a synthetic
- * one) before it takes traffic. Whatever fails after the bundle loaded closes it.
+ * parameters when per-model batching is on, a warmup (its recorded requests, or a synthetic
+ * one), and the measure of its runs' memory for the run memory limit, before it takes traffic.
+ * Whatever fails after the bundle loaded closes it.
  */
 public final class SavedModelLoader implements Loader<LoadedModel> {
 
@@ -40,8 +41,12 @@ public final class SavedModelLoader implements Loader<LoadedModel> {
       Warmup.Result warmedUp = options.warmup() ? Warmup.run(servable, directory, options.warmupIterations())
           : new Warmup.Result(0, Set.of());
       // Measured after warmup: TensorFlow allocates much of what a version holds on its first runs.
-      return new LoadedModel(servable, batching, warmedUp,
-          ResidentMemory.footprint(residentBefore, ResidentMemory.bytes(), directory));
+      // Before the run memory is: its larger runs' buffers are not what the version holds.
+      long footprint = ResidentMemory.footprint(residentBefore, ResidentMemory.bytes(), directory);
+      if (options.runMemoryLimitBytes() > 0) {
+        servable.guardMemory(RunMemoryGuard.measure(servable, options.runMemoryLimitBytes()));
+      }
+      return new LoadedModel(servable, batching, warmedUp, footprint);
     } catch (Exception | Error e) {
       servable.close();
       if (e instanceof ConfigException || e instanceof ServingException) {

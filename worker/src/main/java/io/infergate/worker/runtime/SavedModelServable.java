@@ -51,6 +51,8 @@ public final class SavedModelServable implements AutoCloseable {
   /** Built once per signature name, not per request. */
   private final Map<String, List<String>> allOutputs = new ConcurrentHashMap<>();
   private final Map<String, ModelSpec> servedSpecs = new ConcurrentHashMap<>();
+  /** Set once after the load measured the model's runs; until then nothing is refused. */
+  private volatile RunMemoryGuard memoryGuard = RunMemoryGuard.NONE;
 
   private SavedModelServable(ServableId id, SavedModelBundle bundle, Map<String, SignatureDef> signatures,
                              Map<String, String> invalidSignatures) {
@@ -131,9 +133,16 @@ public final class SavedModelServable implements AutoCloseable {
 
   /**
    * Validates a PredictRequest, ClassificationRequest or RegressionRequest against its
-   * signature and turns it into a call that can run alone or batched. Cheap: no TF work.
+   * signature and the run memory limit, and turns it into a call that can run alone or batched.
+   * Cheap: no TF work.
    */
   public PreparedCall prepare(Object request) {
+    PreparedCall call = prepareCall(request);
+    memoryGuard.check(this, call.run());
+    return call;
+  }
+
+  private PreparedCall prepareCall(Object request) {
     if (request instanceof PredictRequest predict) {
       return preparePredict(predict);
     }
@@ -200,9 +209,27 @@ public final class SavedModelServable implements AutoCloseable {
     bundle.close();
   }
 
-  /** Runs a signature call; blocks for as long as TensorFlow takes. */
+  /**
+   * Runs a signature call; blocks for as long as TensorFlow takes. A call past the run memory
+   * limit (a batch padded past it, say) is refused before it starts.
+   */
   public Map<String, TensorProto> run(SignatureRun call) {
+    memoryGuard.check(this, call);
     return execute(call, null).outputs();
+  }
+
+  /** How many rows shaped as {@code call}'s one run may take under the run memory limit. */
+  public long rowsPerRun(SignatureRun call) {
+    return memoryGuard.rowsPerRun(call);
+  }
+
+  /** Limits what one run may take from now on, with the servable's measured runs. */
+  void guardMemory(RunMemoryGuard guard) {
+    memoryGuard = guard;
+  }
+
+  RunMemoryGuard memoryGuard() {
+    return memoryGuard;
   }
 
   /**
@@ -210,13 +237,20 @@ public final class SavedModelServable implements AutoCloseable {
    * /job:localhost/replica:0/task:0/device:GPU:0), so a load can log where the model runs.
    */
   public Set<String> devices(SignatureRun call) {
+    Set<String> devices = new TreeSet<>();
+    traced(call).getStepStats().getDevStatsList().forEach(stats -> devices.add(stats.getDevice()));
+    return devices;
+  }
+
+  /** Runs a call with full tracing and returns the most memory its tensors held at once. */
+  long peakBytes(SignatureRun call) {
+    return RunMemory.peakBytes(traced(call));
+  }
+
+  private RunMetadata traced(SignatureRun call) {
     RunOptions trace = RunOptions.newBuilder().setTraceLevel(RunOptions.TraceLevel.FULL_TRACE).build();
     RunMetadata metadata = execute(call, trace).metadata();
-    Set<String> devices = new TreeSet<>();
-    if (metadata != null) {
-      metadata.getStepStats().getDevStatsList().forEach(stats -> devices.add(stats.getDevice()));
-    }
-    return devices;
+    return metadata != null ? metadata : RunMetadata.getDefaultInstance();
   }
 
   private record Execution(Map<String, TensorProto> outputs, RunMetadata metadata) {}

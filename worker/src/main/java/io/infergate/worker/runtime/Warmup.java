@@ -81,10 +81,7 @@ public final class Warmup {
     if (signature == null) {
       return null;
     }
-    return SyntheticInputs.of(signature, Set.of()).map(inputs -> {
-      PredictRequest.Builder request = PredictRequest.newBuilder();
-      inputs.forEach(input -> request.putInputs(input.name(), input.zeros()));
-      return request.build();
-    }).orElse(null);
+    return SyntheticInputs.tensors(signature, 1)
+        .map(inputs -> PredictRequest.newBuilder().putAllInputs(inputs).build()).orElse(null);
   }
 }

@@ -27,7 +27,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -120,6 +119,36 @@ class BatchSchedulerTest {
     }
     assertThat(gate.batchRows).containsExactly(1L, 5L);
     assertThat(meters.get("infergate.batch.executions").counter().count()).isEqualTo(2);
+  }
+
+  @Test
+  void aBatchHoldsNoMoreRowsThanTheServableTakesInOneRun() throws Exception {
+    scheduler = new BatchScheduler(1, meters);
+    Gate gate = new Gate();
+    BatchRunner threeRowsAtOnce = new BatchRunner() {
+      @Override
+      public Map<String, TensorProto> run(SignatureRun batch) {
+        return halfPlusTwo.run(batch);
+      }
+
+      @Override
+      public long rowsPerRun(SignatureRun call) {
+        return 3;
+      }
+    };
+    BatchQueue queue = scheduler.addQueue(id("hp", 1), config(16, 0, 100, List.of()), gate.around(threeRowsAtOnce));
+    var first = queue.submit(run(1f), far(), Priority.NORMAL);
+    gate.awaitRunning();
+    List<CompletableFuture<Map<String, TensorProto>>> waiting = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      waiting.add(queue.submit(run(i), far(), Priority.NORMAL));
+    }
+    gate.release();
+    first.get(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 7; i++) {
+      assertThat(floats(waiting.get(i).get(10, TimeUnit.SECONDS).get("y"))).containsExactly(0.5f * i + 2);
+    }
+    assertThat(gate.batchRows).containsExactly(1L, 3L, 3L, 1L);
   }
 
   @Test
@@ -348,16 +377,24 @@ class BatchSchedulerTest {
     final CountDownLatch released = new CountDownLatch(1);
     final List<Long> batchRows = new CopyOnWriteArrayList<>();
 
-    Function<SignatureRun, Map<String, TensorProto>> around(Function<SignatureRun, Map<String, TensorProto>> runner) {
-      return run -> {
-        batchRows.add(run.rows());
-        running.countDown();
-        try {
-          released.await(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+    BatchRunner around(BatchRunner runner) {
+      return new BatchRunner() {
+        @Override
+        public Map<String, TensorProto> run(SignatureRun run) {
+          batchRows.add(run.rows());
+          running.countDown();
+          try {
+            released.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return runner.run(run);
         }
-        return runner.apply(run);
+
+        @Override
+        public long rowsPerRun(SignatureRun call) {
+          return runner.rowsPerRun(call);
+        }
       };
     }
 
