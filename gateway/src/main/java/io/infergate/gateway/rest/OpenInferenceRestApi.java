@@ -89,10 +89,12 @@ public final class OpenInferenceRestApi {
 
   private Future<Reply> infer(RoutingContext ctx, long deadline) {
     VersionSelector selector = selector(ctx);
-    OpenInferenceJson.InferRequest infer = OpenInferenceJson.parse(RestEndpoints.body(ctx));
-    Target target = new Target(ctx.pathParam("model"), selector, ctx.request()::getHeader, infer.priority());
-    return services.pipeline().predict(target, infer.signatureName(), new TensorInputs(infer.request().build()), deadline)
-        .map(served -> Reply.ok(OpenInferenceJson.write(served.response(), infer.id()), served.servable()));
+    return endpoints.decoded(RestEndpoints.body(ctx), OpenInferenceJson::parse, infer -> {
+      Target target = new Target(ctx.pathParam("model"), selector, ctx.request()::getHeader, infer.priority());
+      return services.pipeline().predict(target, infer.signatureName(), new TensorInputs(infer.request().build()),
+              deadline)
+          .map(served -> Reply.ok(OpenInferenceJson.write(served.response(), infer.id()), served.servable()));
+    });
   }
 
   private static VersionSelector selector(RoutingContext ctx) {

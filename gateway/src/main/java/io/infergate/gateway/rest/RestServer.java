@@ -28,7 +28,8 @@ public final class RestServer {
 
   public static Handler<HttpServerRequest> handler(Vertx vertx, GatewayOptions options, GatewayServices services) {
     Router router = Router.router(vertx);
-    RestEndpoints endpoints = new RestEndpoints(services.metrics(), services.expiry(), options.limits().requestTimeoutMillis());
+    RestEndpoints endpoints = new RestEndpoints(vertx, services.metrics(), services.expiry(),
+        options.limits().requestTimeoutMillis());
     BodyReader bodies = new BodyReader(options.limits().maxRequestBodyBytes(),
         options.limits().requestBodyTimeoutMillis(),
         services.expiry(), services.admission());

@@ -55,9 +55,9 @@ public final class TfServingRestApi {
   /** Predict, whichever way the request arrived (the router or {@link PredictFastPath}). */
   Future<Reply> predict(String model, VersionSelector selector, byte[] json, UnaryOperator<String> headers,
                         long deadline) {
-    PredictJson.Body body = PredictJson.parse(json);
-    return services.pipeline().predict(new Target(model, selector, headers), body.signatureName(), body, deadline)
-        .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable()));
+    return endpoints.decoded(json, PredictJson::parse, body -> services.pipeline()
+        .predict(new Target(model, selector, headers), body.signatureName(), body, deadline)
+        .map(served -> Reply.ok(PredictJson.write(served.response(), body.rowFormat()), served.servable())));
   }
 
   private Future<Reply> classify(RoutingContext ctx, long deadline) {
@@ -76,10 +76,10 @@ public final class TfServingRestApi {
   private <Q, R> Future<Reply> examples(RoutingContext ctx, long deadline, BiFunction<ModelSpec, Input, Q> request,
                                         Function<R, byte[]> write) {
     Target target = new Target(ctx.pathParam("model"), selector(ctx), ctx.request()::getHeader);
-    ExampleJson.Body body = ExampleJson.parse(RestEndpoints.body(ctx));
-    return services.pipeline().<R>dispatch(target,
-            servable -> request.apply(InferencePipeline.spec(servable, body.signatureName()), body.input()), deadline)
-        .map(served -> Reply.ok(write.apply(served.response()), served.servable()));
+    return endpoints.decoded(RestEndpoints.body(ctx), ExampleJson::parse, body -> services.pipeline().<R>dispatch(
+            target, servable -> request.apply(InferencePipeline.spec(servable, body.signatureName()), body.input()),
+            deadline)
+        .map(served -> Reply.ok(write.apply(served.response()), served.servable())));
   }
 
   private Future<Reply> metadata(RoutingContext ctx, long deadline) {
