@@ -80,6 +80,18 @@ class RunMemoryGuardTest {
   }
 
   @Test
+  void signaturesThatReadExamplesAreNamedAsNotChecked() throws Exception {
+    Path version = TestModels.tfServing("saved_model_half_plus_two_cpu").resolve("00000123");
+    SavedModelOptions options = new SavedModelOptions(SessionOptions.DEFAULT, true, 1, false, LIMIT);
+    try (LoadedModel loaded = new SavedModelLoader(options).load(new ServableId("hp", 123), version)) {
+      assertThat(loaded.servable().memoryGuard().measured()).containsKey("serving_default")
+          .doesNotContainKeys("classify_x_to_y", "regress_x_to_y", "regress_x_to_y2");
+      assertThat(loaded.describe()).contains("not checked, as made-up inputs do not run them: ",
+          "classify_x_to_y", "regress_x_to_y2");
+    }
+  }
+
+  @Test
   void withoutALimitNothingIsMeasuredOrRefused() throws Exception {
     Path version = dir.resolve("wide/1");
     try (LoadedModel unguarded = new SavedModelLoader(SavedModelOptions.DEFAULT).load(new ServableId("wide", 1), version)) {
