@@ -11,12 +11,14 @@ import io.infergate.app.demo.DemoCtrTrainer;
 import io.infergate.app.demo.DemoFeatures;
 import io.infergate.common.cluster.ClusterOptions;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -57,6 +59,13 @@ class PathWarmupTest {
     // More requests than can be sent within the bound: the warm-up is still running when probed.
     try (TestServer server = start("--path_warmup_requests=1000000", "--path_warmup_timeout_seconds=4")) {
       long started = System.nanoTime();
+      ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.server.grpcPort()).usePlaintext()
+          .build();
+      HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      Iterator<HealthCheckResponse> watch = health.watch(HealthCheckRequest.getDefaultInstance());
+      assertThat(watch.next().getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING);
+      assertThat(health.watch(HealthCheckRequest.newBuilder().setService("no.such.Service").build()).next().getStatus())
+          .isEqualTo(HealthCheckResponse.ServingStatus.SERVICE_UNKNOWN);
       assertThat(server.get("/readyz").status()).isEqualTo(503);
       assertThat(server.get("/v2/health/ready").status()).isEqualTo(503);
       assertThat(grpcHealth(server)).isEqualTo(HealthCheckResponse.ServingStatus.NOT_SERVING);
@@ -68,7 +77,10 @@ class PathWarmupTest {
       assertThat((System.nanoTime() - started) / 1_000_000).as("ready at the bound, not before").isGreaterThan(3_000);
       assertThat(server.get("/v2/health/ready").status()).isEqualTo(200);
       assertThat(grpcHealth(server)).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
+      assertThat(watch.next().getStatus()).as("the watch hears of the change").isEqualTo(
+          HealthCheckResponse.ServingStatus.SERVING);
       assertThat(server.metric("infergate_warmup_progress")).isEqualTo(1.0);
+      channel.shutdownNow();
     }
   }
 

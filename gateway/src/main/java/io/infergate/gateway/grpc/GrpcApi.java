@@ -17,6 +17,7 @@ import io.vertx.grpc.health.v1.HealthCheckResponse;
 import io.vertx.grpc.reflection.ReflectionService;
 import io.vertx.grpc.server.GrpcServer;
 import io.vertx.grpc.server.GrpcServerOptions;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
@@ -47,19 +48,18 @@ public final class GrpcApi {
         .register(TfServingGrpc.PREDICTION, ready)
         .register(TfServingGrpc.MODEL, () -> Future.succeededFuture(true))
         .register(OpenInferenceGrpc.SERVICE, ready);
-    // Registered before Vert.x's Health service, so that this Check is the one that answers.
-    server.callHandler(HEALTH_CHECK, call -> call.handler(check -> {
-      String service = check.getService();
-      Future<Boolean> serving = service.isBlank() ? ready.get() : health.checkStatus(service);
-      serving.onComplete(status -> {
-        if (status.failed()) {
-          call.response().status(GrpcStatus.NOT_FOUND).end();
-        } else {
-          call.response().end(HealthCheckResponse.newBuilder().setStatus(status.result()
-              ? HealthCheckResponse.ServingStatus.SERVING : HealthCheckResponse.ServingStatus.NOT_SERVING).build());
-        }
-      });
-    }));
+    // Registered before Vert.x's Health service, so that this Check and Watch are the ones that answer.
+    Function<String, Future<Boolean>> serving = service -> service.isBlank() ? ready.get() : health.checkStatus(service);
+    server.callHandler(HEALTH_WATCH, call -> HealthWatch.serve(vertx, call, serving));
+    server.callHandler(HEALTH_CHECK, call -> call.handler(check -> serving.apply(check.getService())
+        .onComplete(status -> {
+          if (status.failed()) {
+            call.response().status(GrpcStatus.NOT_FOUND).end();
+          } else {
+            call.response().end(HealthCheckResponse.newBuilder().setStatus(status.result()
+                ? HealthCheckResponse.ServingStatus.SERVING : HealthCheckResponse.ServingStatus.NOT_SERVING).build());
+          }
+        })));
     return server
         .addService(tfServing.predictionService())
         .addService(tfServing.modelService())
@@ -69,10 +69,15 @@ public final class GrpcApi {
   }
 
   /**
-   * Health's Check, which answers for the whole server (an empty service name, what Kubernetes'
-   * gRPC probes ask) from readiness: Vert.x's own answers SERVING to that whatever is registered.
+   * Health's Check and Watch, which answer for the whole server (an empty service name, what
+   * Kubernetes' gRPC probes and gRPC clients' health checking ask) from readiness: Vert.x's own
+   * answer SERVING to that whatever is registered.
    */
-  private static final ServiceMethod<HealthCheckRequest, HealthCheckResponse> HEALTH_CHECK = ServiceMethod.server(
-      ServiceName.create("grpc.health.v1.Health"), "Check", GrpcMessageEncoder.encoder(),
-      GrpcMessageDecoder.decoder(HealthCheckRequest.newBuilder()));
+  private static final ServiceMethod<HealthCheckRequest, HealthCheckResponse> HEALTH_CHECK = healthMethod("Check");
+  private static final ServiceMethod<HealthCheckRequest, HealthCheckResponse> HEALTH_WATCH = healthMethod("Watch");
+
+  private static ServiceMethod<HealthCheckRequest, HealthCheckResponse> healthMethod(String name) {
+    return ServiceMethod.server(ServiceName.create("grpc.health.v1.Health"), name, GrpcMessageEncoder.encoder(),
+        GrpcMessageDecoder.decoder(HealthCheckRequest.newBuilder()));
+  }
 }
