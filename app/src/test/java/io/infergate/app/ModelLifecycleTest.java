@@ -132,7 +132,12 @@ class ModelLifecycleTest {
       JsonObject failed = server.get("/v1/models/bad").json().getJsonArray("model_version_status").getJsonObject(0);
       assertThat(failed.getString("state")).isEqualTo("END");
       assertThat(failed.getJsonObject("status").getString("error_message")).contains("not_an_input");
-      assertThat(server.get("/v2/health/ready").status()).isEqualTo(503);
+      assertThat(server.get("/v2/health/ready").status())
+          .as("a model that failed for good does not keep the server, and its other models, out of service")
+          .isEqualTo(200);
+      TestServer.Response refused = server.post("/v1/models/bad:predict", "{\"instances\": [1.0]}");
+      assertThat(refused.status()).as("as TF Serving answers: " + refused.body()).isEqualTo(404);
+      assertThat(refused.json().getString("error")).isEqualTo("Servable not found for request: Latest(bad)");
     }
   }
 

@@ -44,6 +44,6 @@ public record GatewayServices(ModelRegistry registry, SnapshotRouter router, Inf
    * request path has been warmed up, and the process is not shutting down.
    */
   public boolean ready() {
-    return !drain.isDraining() && warmth.isWarm() && registry.isConnected() && registry.snapshot().allModelsReady();
+    return !drain.isDraining() && warmth.isWarm() && registry.isConnected() && registry.snapshot().allModelsSettled();
   }
 }

@@ -35,4 +35,9 @@ public record ModelView(String name, NavigableMap<Long, ServableRecord> versions
   public boolean isReady() {
     return latestAvailable().isPresent() || versions.values().stream().anyMatch(ServableRecord::isPageable);
   }
+
+  /** Every version it has failed to load for good: nothing of it will serve until its folder or config changes. */
+  public boolean hasFailed() {
+    return !versions.isEmpty() && versions.values().stream().allMatch(ServableRecord::hasFailed);
+  }
 }

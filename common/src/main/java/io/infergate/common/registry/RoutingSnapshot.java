@@ -32,8 +32,12 @@ public record RoutingSnapshot(Map<String, ModelView> models, Map<String, ModelOv
     return Optional.ofNullable(models.get(name));
   }
 
-  /** Ready when every known model has a version that can take traffic. */
-  public boolean allModelsReady() {
-    return models.values().stream().allMatch(ModelView::isReady);
+  /**
+   * Whether a gateway may take traffic: every known model has a version that can, or has failed
+   * to load for good. A model still loading is waited for; a broken one is not, or it would take
+   * every gateway, and with them every other model, out of service until someone fixed it.
+   */
+  public boolean allModelsSettled() {
+    return models.values().stream().allMatch(model -> model.isReady() || model.hasFailed());
   }
 }

@@ -50,6 +50,11 @@ public record ServableRecord(
         Map.of(), 0, Map.of());
   }
 
+  /** Ended by a load that failed for good (after its retries): waiting will not make it serve. */
+  public boolean hasFailed() {
+    return state == State.END && errorCode != StatusCode.OK;
+  }
+
   /** Not loaded anywhere it could serve, but some worker loads it on request. */
   public boolean isPageable() {
     return !isAvailable() && !pageableOn.isEmpty();

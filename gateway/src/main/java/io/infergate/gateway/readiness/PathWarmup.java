@@ -114,7 +114,7 @@ public final class PathWarmup {
   private Future<Void> modelsReady() {
     Promise<Void> ready = Promise.promise();
     vertx.setPeriodic(0, WAIT_FOR_MODELS_MILLIS, timer -> {
-      if (registry.isConnected() && registry.snapshot().allModelsReady()) {
+      if (registry.isConnected() && registry.snapshot().allModelsSettled()) {
         vertx.cancelTimer(timer);
         ready.complete();
       }

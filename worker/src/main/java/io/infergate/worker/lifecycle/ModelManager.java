@@ -267,12 +267,21 @@ public final class ModelManager<S extends LoadedServable> {
         });
   }
 
-  /** Stops new requests, lets those in flight finish, then frees the model. */
+  /**
+   * Stops new requests, lets those in flight finish, then frees the model. A version whose
+   * freeing failed is out of service all the same, so it is forgotten too: left UNLOADING, it
+   * would stay in the registry and in the way of the model's next changes.
+   */
   private Future<Void> unload(ManagedModel model, ManagedVersion version) {
     return publish(version, ServableRecord.of(version.id, State.UNLOADING))
         .compose(v -> release(version))
-        .compose(v -> {
-          LOG.info("Unloaded servable {}", version.id);
+        .transform(released -> {
+          if (released.succeeded()) {
+            LOG.info("Unloaded servable {}", version.id);
+          } else {
+            LOG.error("Unloading servable {} failed; forgetting it anyway (its memory may not be freed): {}",
+                version.id, released.cause().toString());
+          }
           return forget(model, version);
         });
   }

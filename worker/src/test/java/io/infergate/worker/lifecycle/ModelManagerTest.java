@@ -45,10 +45,12 @@ class ModelManagerTest {
   final Map<Long, AtomicInteger> failures = new ConcurrentHashMap<>();
   final Map<Long, Path> loadedFrom = new ConcurrentHashMap<>();
   volatile boolean hostRefuses;
+  volatile boolean closeFails;
   ModelManager<FakeServable> manager;
   final SimpleMeterRegistry meters = new SimpleMeterRegistry();
 
-  record FakeServable(ServableId id, List<String> events) implements LoadedServable {
+  record FakeServable(ServableId id, List<String> events, java.util.function.BooleanSupplier closeFails)
+      implements LoadedServable {
     @Override
     public SignatureDefMap signatures() {
       return SignatureDefMap.getDefaultInstance();
@@ -67,6 +69,9 @@ class ModelManagerTest {
     @Override
     public void close() {
       events.add("close " + id.version());
+      if (closeFails.getAsBoolean()) {
+        throw new IllegalStateException("TensorFlow could not free " + id);
+      }
     }
   }
 
@@ -88,7 +93,7 @@ class ModelManagerTest {
         throw ServingException.invalidArgument("corrupt " + id);
       }
       loadedFrom.put(id.version(), directory);
-      return new FakeServable(id, events);
+      return new FakeServable(id, events, () -> closeFails);
     };
     ServableHost<FakeServable> host = new ServableHost<>() {
       @Override
@@ -154,6 +159,18 @@ class ModelManagerTest {
     ServableRecord failed = registry.snapshot().model("m").orElseThrow().versions().get(2L);
     assertThat(failed.errorMessage()).contains("corrupt");
     assertThat(registry.snapshot().model("m").orElseThrow().latestAvailable().orElseThrow().id().version()).isEqualTo(1);
+  }
+
+  @Test
+  void aVersionWhoseFreeingFailsIsForgottenAllTheSame() throws Exception {
+    version("a", 1);
+    apply("a");
+    closeFails = true;
+    version("a", 2);
+    onContext(manager::pollFileSystem);
+    assertThat(events).containsSubsequence("available 2", "stop 1", "close 1");
+    assertThat(states()).as("not left UNLOADING").containsExactly(Map.entry(2L, State.AVAILABLE));
+    assertThat(meters.get("infergate.worker.memory.used").gauge().value()).isEqualTo(2000);
   }
 
   @Test

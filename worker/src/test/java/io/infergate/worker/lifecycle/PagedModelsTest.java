@@ -145,7 +145,7 @@ class PagedModelsTest {
     ServableRecord advertised = registry.snapshot().model("cold").orElseThrow().versions().get(2L);
     assertThat(advertised.isPageable()).isTrue();
     assertThat(advertised.pageableOn()).containsExactly(Map.entry(LocalModelRegistry.LOCAL_WORKER, BUDGET - 1000));
-    assertThat(registry.snapshot().allModelsReady()).as("a pageable model can serve on demand").isTrue();
+    assertThat(registry.snapshot().allModelsSettled()).as("a pageable model can serve on demand").isTrue();
 
     pageIn("cold");
     assertThat(registry.snapshot().model("cold").orElseThrow().versions().get(2L).isAvailable()).isTrue();
