@@ -137,7 +137,8 @@ final class WorkerFlags {
       description = "Estimated peak memory one TensorFlow run (a request, or a batch) may take; a request past it "
           + "is refused with INVALID_ARGUMENT before it runs, and batches hold no more rows than fit. Each "
           + "signature's memory per input element is measured at load with traced runs of 1 and 4 rows. 0 = "
-          + "--memory_budget_bytes divided by the runs at once; -1 = no limit. Default: ${DEFAULT-VALUE}")
+          + "the memory --memory_budget_bytes defaults to (the GPUs', else the process's less the heap) divided "
+          + "by the runs at once; -1 = no limit. Default: ${DEFAULT-VALUE}")
   long runMemoryLimitBytes;
 
   @Option(names = "--default_model_paging", defaultValue = "${env:INFERGATE_DEFAULT_MODEL_PAGING:-pinned}",
@@ -203,9 +204,11 @@ final class WorkerFlags {
     long budget = memoryBudgetBytes != 0 ? memoryBudgetBytes : defaultMemoryBudget();
     ManagerOptions lifecycle = new ManagerOptions(maxLoadRetries, loadRetryIntervalMicros / 1000,
         allowLabelsForUnavailableModels, budget, paging(defaultModelPaging));
-    // Runs at once each within their share of the budget cannot together ask for more than it.
+    // Runs at once, each within its share of the device's memory, cannot together ask for more than
+    // there is. The device's, not --memory_budget_bytes: that budget is the models' and may be set
+    // small to page them.
     long runMemoryLimit = runMemoryLimitBytes == -1 ? 0
-        : runMemoryLimitBytes == 0 ? Math.max(1, budget / concurrentRuns) : runMemoryLimitBytes;
+        : runMemoryLimitBytes == 0 ? Math.max(1, defaultMemoryBudget() / concurrentRuns) : runMemoryLimitBytes;
     SavedModelOptions loader = new SavedModelOptions(new SessionOptions(Arrays.asList(tags), session), warmup,
         Math.max(1, warmupIterations), perModelBatching, runMemoryLimit);
     ModelServerConfig config = ModelServerConfigs.validated(modelConfig());

@@ -172,13 +172,17 @@ class ServeCommandTest {
   }
 
   @Test
-  void oneRunMayTakeTheBudgetsShareOfEachRunAtOnceUnlessAFlagSaysOtherwise() {
+  void oneRunMayTakeItsShareOfTheMemoryUnlessAFlagSaysOtherwise() {
     String model = "--model_base_path=" + TestModels.tfServing("saved_model_half_plus_two_cpu");
-    assertThat(TestServer.options(model, "--memory_budget_bytes=1200", "--num_inference_threads=3")
-        .worker().loader().runMemoryLimitBytes()).isEqualTo(400);
-    assertThat(TestServer.options(model, "--memory_budget_bytes=1200", "--enable_batching")
-        .worker().loader().runMemoryLimitBytes()).as("batching runs num_batch_threads at once: one per core")
-        .isEqualTo(1200 / Runtime.getRuntime().availableProcessors());
+    // No GPU here: the process's memory less the heap less a fifth, as the default memory budget.
+    assertThat(TestServer.options(model, "--num_inference_threads=3").worker().loader().runMemoryLimitBytes())
+        .isEqualTo(MemoryBudget.defaultBytes() / 3);
+    assertThat(TestServer.options(model, "--enable_batching").worker().loader().runMemoryLimitBytes())
+        .as("batching runs num_batch_threads at once: one per core")
+        .isEqualTo(MemoryBudget.defaultBytes() / Runtime.getRuntime().availableProcessors());
+    assertThat(TestServer.options(model, "--memory_budget_bytes=1", "--num_inference_threads=3")
+        .worker().loader().runMemoryLimitBytes()).as("the models' budget, set small to page them, is not the runs'")
+        .isEqualTo(MemoryBudget.defaultBytes() / 3);
     assertThat(TestServer.options(model, "--run_memory_limit_bytes=5000").worker().loader().runMemoryLimitBytes())
         .isEqualTo(5000);
     assertThat(TestServer.options(model, "--run_memory_limit_bytes=-1").worker().loader().runMemoryLimitBytes())
