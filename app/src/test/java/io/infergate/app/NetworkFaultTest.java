@@ -236,7 +236,8 @@ class NetworkFaultTest {
       assertThat(o.status()).isEqualTo(503);
       assertThat(o.millis()).isLessThan(500);
     });
-    assertThat(SteadyLoad.matching(outcomes, o -> o.sentMillis() < cutAt && o.status() != 200)).isEmpty();
+    // A request sent within a feature timeout (100 ms) of the cut may have its fetch in flight when it comes.
+    assertThat(SteadyLoad.matching(outcomes, o -> o.sentMillis() < cutAt - 200 && o.status() != 200)).isEmpty();
     report("served again after Redis was back, after", servedAt - backAt);
     assertThat(servedAt).as("served again to the end").isPositive();
     assertThat(servedAt - backAt).as("recovery after Redis is reachable again").isLessThan(3_000);
