@@ -42,6 +42,9 @@ final class HealthWatch {
   }
 
   private void start(HealthCheckRequest request) {
+    if (ended) {
+      return;
+    }
     service = request.getService();
     look();
     timer = vertx.setPeriodic(INTERVAL_MILLIS, id -> look());

@@ -2,6 +2,7 @@ package io.infergate.worker.runtime;
 
 import io.infergate.common.SyntheticInputs;
 import io.infergate.common.status.ServingException;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +36,9 @@ public final class RunMemoryGuard {
 
   RunMemoryGuard(long limitBytes, Map<String, RunMemory> bySignature, Map<String, String> unmeasured) {
     this.limitBytes = limitBytes;
-    this.bySignature = Map.copyOf(bySignature);
-    this.unmeasured = Map.copyOf(unmeasured);
+    // In the signatures' order, for the load's log line.
+    this.bySignature = Collections.unmodifiableMap(new LinkedHashMap<>(bySignature));
+    this.unmeasured = Collections.unmodifiableMap(new LinkedHashMap<>(unmeasured));
   }
 
   /**
@@ -66,7 +68,7 @@ public final class RunMemoryGuard {
               RunMemory.elements(large.inputs()), servable.peakBytes(large)));
         }
       } catch (RuntimeException e) {
-        unmeasured.put(key, e.getMessage());
+        unmeasured.put(key, String.valueOf(e.getMessage()));
       }
     });
     if (!unmeasured.isEmpty()) {
