@@ -92,8 +92,10 @@ public final class PathWarmup {
     this.features = features;
     this.warmth = warmth;
     this.meters = meters;
+    // Held strongly: nothing else keeps a finished warm-up, and a gauge of a collected one reads NaN.
     Gauge.builder(MetricNames.WARMUP_PROGRESS, this, PathWarmup::progress)
         .description("Share of the warm-up's requests answered or failed; 1 once the process is warm")
+        .strongReference(true)
         .register(meters);
   }
 

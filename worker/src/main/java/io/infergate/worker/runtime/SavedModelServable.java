@@ -168,7 +168,8 @@ public final class SavedModelServable implements AutoCloseable {
   /** Prepares and runs a request on the calling thread, unbatched. */
   public com.google.protobuf.Message call(Object request) {
     PreparedCall call = prepare(request);
-    return call.finish(run(call.run()));
+    // prepare() checked the run memory limit already: the request runs as it is.
+    return call.finish(execute(call.run(), null).outputs());
   }
 
   public PredictResponse predict(PredictRequest request) {
